@@ -1,0 +1,3 @@
+module github.com/elevenrelay/elevenrelay
+
+go 1.26
