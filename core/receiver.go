@@ -1,0 +1,396 @@
+package core
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Defaults of a Receiver's zero fields.
+const (
+	DefaultPublishTimeout = 10 * time.Second
+	DefaultSpillTimeout   = 5 * time.Second
+	// DefaultMaxBodyBytes is used where the platform gives no limit of its
+	// own: 32 MiB, Cloud Functions' request limit.
+	DefaultMaxBodyBytes = 32 << 20
+)
+
+// Outcomes, as logged in the "outcome" field of the request's log line.
+const (
+	OutcomeAccepted = "accepted"
+	OutcomeSpilled  = "spilled"
+	OutcomeRejected = "rejected" // 4xx: the request was refused
+	OutcomeError    = "error"    // 5xx: we, the queue or the configuration failed
+)
+
+// SpillPrefix is where a verified body goes when the queue is down.
+const SpillPrefix = "spill/"
+
+// Request is a webhook request in platform-neutral form.
+type Request struct {
+	Method string
+	// Headers maps names in any letter case to their values.
+	Headers map[string][]string
+	// Body is the raw body as it arrived (already base64-decoded where the
+	// platform encoded it).
+	Body []byte
+	// RequestID is the platform's id for the request, for the log line.
+	RequestID string
+	// SourceIP is the caller's address, for the optional source allowlist.
+	SourceIP string
+}
+
+// Response is the answer to give, in platform-neutral form.
+type Response struct {
+	Status  int
+	Headers map[string]string
+	Body    []byte
+}
+
+// Receiver applies the SPEC to one request: method, size, signature, message,
+// publish with a bounded timeout, the answer, and one log line. It is safe for
+// concurrent use once configured.
+type Receiver struct {
+	// Verifier checks signatures; nil means no secret is configured and every
+	// request fails closed with 500.
+	Verifier *Verifier
+	// Sink is the queue; nil fails closed with 500.
+	Sink Sink
+	// Spill, if set, keeps verified bodies under SpillPrefix when the queue
+	// fails, so that the event is answered 200 and replayed later.
+	Spill ObjectStore
+	// Allow, if set, refuses (403) callers whose SourceIP it rejects.
+	Allow *Allowlist
+	// Err, if set, is a configuration error: every request gets 500.
+	Err error
+	// MaxBodyBytes caps the body; zero means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// PublishTimeout bounds the queue call; zero means DefaultPublishTimeout.
+	PublishTimeout time.Duration
+	// SpillTimeout bounds the spill write; zero means DefaultSpillTimeout.
+	SpillTimeout time.Duration
+	// Logger gets one line per request; nil means slog.Default().
+	Logger *slog.Logger
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+// Handle answers one request. It never panics on bad input and never answers
+// 2xx unless the queue (or the spill bucket) accepted the event.
+func (r *Receiver) Handle(ctx context.Context, req *Request) Response {
+	now := r.now()
+	start := time.Now()
+	res := r.handle(ctx, req, now)
+	r.log(ctx, req, res, time.Since(start))
+	return res.response
+}
+
+type result struct {
+	response  Response
+	outcome   string
+	eventType string
+	messageID string
+	err       error
+}
+
+func (r *Receiver) handle(ctx context.Context, req *Request, now time.Time) result {
+	fail := func(err error) result {
+		return result{response: ErrorResponse(err), outcome: outcomeOf(err), err: err}
+	}
+	if r.Err != nil {
+		return fail(fmt.Errorf("%w: %w", ErrConfig, r.Err))
+	}
+	if r.Verifier == nil {
+		return fail(ErrNoSecret)
+	}
+	if r.Sink == nil {
+		return fail(fmt.Errorf("%w: no queue configured", ErrConfig))
+	}
+	if req.Method != http.MethodPost {
+		return fail(ErrMethodNotAllowed)
+	}
+	if r.Allow != nil && !r.Allow.Allows(req.SourceIP) {
+		return fail(ErrForbiddenSource)
+	}
+	if max := r.maxBody(); int64(len(req.Body)) > max {
+		return fail(fmt.Errorf("%w: limit is %d bytes", ErrBodyTooLarge, max))
+	}
+	header, err := HeaderValue(req.Headers, SignatureHeader)
+	if err != nil {
+		return fail(err)
+	}
+	sig, err := r.Verifier.Verify(req.Body, header)
+	if err != nil {
+		return fail(err)
+	}
+	msg := NewMessage(req.Body, sig, now)
+	id, err := r.publish(ctx, msg)
+	if err == nil {
+		return result{response: jsonResponse(http.StatusOK, acceptedBody{"accepted", id}), outcome: OutcomeAccepted, eventType: msg.EventType, messageID: id}
+	}
+	if errors.Is(err, ErrPublish) && r.Spill != nil {
+		key, serr := r.spill(ctx, msg)
+		if serr == nil {
+			return result{response: jsonResponse(http.StatusOK, acceptedBody{"spilled", key}), outcome: OutcomeSpilled, eventType: msg.EventType, messageID: key, err: err}
+		}
+		err = fmt.Errorf("%w; spill failed too: %w", err, serr)
+	}
+	res := fail(err)
+	res.eventType = msg.EventType
+	return res
+}
+
+// publish calls the sink under the publish timeout. The call runs apart so
+// that a sink which ignores its context still cannot hold the answer past
+// the timeout: the platform would otherwise kill us with no answer at all.
+func (r *Receiver) publish(ctx context.Context, m *Message) (string, error) {
+	timeout := r.PublishTimeout
+	if timeout <= 0 {
+		timeout = DefaultPublishTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	type done struct {
+		id  string
+		err error
+	}
+	ch := make(chan done, 1)
+	go func() {
+		id, err := r.Sink.Publish(ctx, m)
+		ch <- done{id, err}
+	}()
+	select {
+	case d := <-ch:
+		switch {
+		case d.err == nil && d.id == "":
+			return "", fmt.Errorf("%w: queue returned no message id", ErrPublish)
+		case d.err == nil:
+			return d.id, nil
+		case errors.Is(d.err, ErrNeedsClaimCheck), errors.Is(d.err, ErrPublish):
+			return "", d.err
+		default:
+			return "", fmt.Errorf("%w: %w", ErrPublish, d.err)
+		}
+	case <-ctx.Done():
+		return "", fmt.Errorf("%w: no answer within %s: %w", ErrPublish, timeout, ctx.Err())
+	}
+}
+
+func (r *Receiver) spill(ctx context.Context, m *Message) (string, error) {
+	timeout := r.SpillTimeout
+	if timeout <= 0 {
+		timeout = DefaultSpillTimeout
+	}
+	// The request's own context may be what timed out; the spill gets a
+	// fresh budget but keeps the request's values.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+	key := ObjectKey(SpillPrefix, m)
+	ch := make(chan error, 1)
+	go func() { ch <- r.Spill.Put(ctx, key, m.Body, m.Attributes()) }()
+	select {
+	case err := <-ch:
+		return key, err
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+func (r *Receiver) maxBody() int64 {
+	if r.MaxBodyBytes > 0 {
+		return r.MaxBodyBytes
+	}
+	return DefaultMaxBodyBytes
+}
+
+func (r *Receiver) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+func (r *Receiver) log(ctx context.Context, req *Request, res result, d time.Duration) {
+	l := r.Logger
+	if l == nil {
+		l = slog.Default()
+	}
+	level := slog.LevelInfo
+	switch {
+	case res.response.Status >= 500 || res.outcome == OutcomeSpilled:
+		level = slog.LevelError
+	case res.response.Status >= 400:
+		level = slog.LevelWarn
+	}
+	attrs := []slog.Attr{
+		slog.String("request_id", req.RequestID),
+		slog.String("event_type", res.eventType),
+		slog.String("outcome", res.outcome),
+		slog.Int("status", res.response.Status),
+		slog.Int("bytes", len(req.Body)),
+		slog.Float64("duration_ms", float64(d.Microseconds())/1000),
+	}
+	if res.messageID != "" {
+		attrs = append(attrs, slog.String("message_id", res.messageID))
+	}
+	if res.err != nil {
+		attrs = append(attrs, slog.String("error", res.err.Error()))
+	}
+	l.LogAttrs(ctx, level, "webhook", attrs...)
+}
+
+func outcomeOf(err error) string {
+	if StatusOf(err) >= 500 {
+		return OutcomeError
+	}
+	return OutcomeRejected
+}
+
+type acceptedBody struct {
+	Status    string `json:"status"`
+	MessageID string `json:"message_id"`
+}
+
+type errorBody struct {
+	Error string `json:"error"`
+}
+
+// ErrorResponse is the SPEC's answer for err: its status and {"error": …}.
+// Signature errors keep their exact text; failures on our side say what
+// failed without internal detail (that goes to the log line).
+func ErrorResponse(err error) Response {
+	status := StatusOf(err)
+	msg := err.Error()
+	switch {
+	case errors.Is(err, ErrNoSecret):
+		msg = ErrNoSecret.Error()
+	case errors.Is(err, ErrConfig):
+		msg = ErrConfig.Error()
+	case errors.Is(err, ErrPublish):
+		msg = ErrPublish.Error() + ": retry later"
+	case status == http.StatusInternalServerError:
+		msg = "internal error"
+	}
+	res := jsonResponse(status, errorBody{msg})
+	if status == http.StatusMethodNotAllowed {
+		res.Headers["Allow"] = http.MethodPost
+	}
+	return res
+}
+
+func jsonResponse(status int, v any) Response {
+	b, _ := json.Marshal(v) // cannot fail: structs of strings
+	return Response{Status: status, Headers: map[string]string{"Content-Type": "application/json"}, Body: b}
+}
+
+// HeaderValue returns the value of header name from h, matching names in any
+// letter case. Repeats of one value are one value (platforms copy headers
+// between their single- and multi-value maps); two different values are
+// ErrConflictingSignature for the signature header. A missing signature
+// header is ErrMissingSignature.
+func HeaderValue(h map[string][]string, name string) (string, error) {
+	var val string
+	found := false
+	for k, vs := range h {
+		if !strings.EqualFold(k, name) {
+			continue
+		}
+		for _, v := range vs {
+			if !found {
+				val, found = v, true
+			} else if v != val {
+				return "", ErrConflictingSignature
+			}
+		}
+	}
+	if !found || strings.TrimSpace(val) == "" {
+		return "", ErrMissingSignature
+	}
+	return val, nil
+}
+
+// ServeHTTP adapts the Receiver to net/http: it refuses other methods before
+// reading, reads the body under the size cap, and writes the Response.
+func (r *Receiver) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
+	req := &Request{
+		Method:    hr.Method,
+		Headers:   hr.Header,
+		RequestID: hr.Header.Get("X-Request-Id"),
+		SourceIP:  sourceIP(hr),
+	}
+	if req.RequestID == "" {
+		req.RequestID = newRequestID()
+	}
+	if hr.Method == http.MethodPost {
+		body, err := readBody(w, hr, r.maxBody())
+		if err != nil {
+			res := ErrorResponse(err)
+			r.log(hr.Context(), req, result{response: res, outcome: outcomeOf(err), err: err}, 0)
+			writeResponse(w, res)
+			return
+		}
+		req.Body = body
+	}
+	writeResponse(w, r.Handle(hr.Context(), req))
+}
+
+func readBody(w http.ResponseWriter, hr *http.Request, max int64) ([]byte, error) {
+	if hr.ContentLength > max {
+		return nil, fmt.Errorf("%w: limit is %d bytes", ErrBodyTooLarge, max)
+	}
+	size := 512
+	if hr.ContentLength > 0 {
+		size = int(hr.ContentLength) + 1 // +1 so ReadAll sees EOF without growing
+	}
+	buf := make([]byte, 0, size)
+	body := http.MaxBytesReader(w, hr.Body, max)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return nil, fmt.Errorf("%w: limit is %d bytes", ErrBodyTooLarge, max)
+			}
+			return nil, fmt.Errorf("%w: reading body: %w", ErrBodyRead, err)
+		}
+	}
+}
+
+func writeResponse(w http.ResponseWriter, res Response) {
+	for k, v := range res.Headers {
+		w.Header().Set(k, v)
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(res.Body)))
+	w.WriteHeader(res.Status)
+	w.Write(res.Body)
+}
+
+func sourceIP(hr *http.Request) string {
+	host := hr.RemoteAddr
+	if i := strings.LastIndexByte(host, ':'); i >= 0 {
+		host = host[:i]
+	}
+	return strings.Trim(host, "[]")
+}
+
+func newRequestID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
