@@ -6,16 +6,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/elevenrelay/elevenrelay/internal/testenv"
 )
 
 const terraformHint = "install Terraform >= 1.5 (https://developer.hashicorp.com/terraform/install)"
@@ -52,9 +51,8 @@ func TestTerraformAWSApplyMoto(t *testing.T) {
 	}
 	t.Parallel()
 	tf := requireTool(t, "terraform", terraformHint)
-	motoServer := requireTool(t, "moto_server", `pip install "moto[server]"`)
 	env := terraformEnv(t, pluginMirror(t))
-	endpoint := startMoto(t, motoServer)
+	endpoint := testenv.StartMoto(t).Endpoint
 
 	root := copyTree(t, ".")
 	example := filepath.Join(root, "aws", "example")
@@ -162,53 +160,6 @@ func TestTerraformAWSApplyMoto(t *testing.T) {
 	destroyOut := run(t, 3*time.Minute, example, env, tf, append([]string{"destroy", "-auto-approve", "-input=false", "-no-color"}, vars...)...)
 	t.Logf("destroy took %s", time.Since(start).Round(time.Second))
 	logSlowSteps(t, destroyOut)
-}
-
-// startMoto starts moto_server on a free loopback port, waits (bounded) for
-// it to answer and stops it, with its process group, when the test ends.
-func startMoto(t *testing.T, motoServer string) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-
-	logFile, err := os.Create(filepath.Join(t.TempDir(), "moto.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(motoServer, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	// Its own process group, so that stopping it also stops any child.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = cmd.Wait()
-		logFile.Close()
-	})
-
-	endpoint := fmt.Sprintf("http://127.0.0.1:%d", port)
-	deadline := time.Now().Add(30 * time.Second)
-	client := &http.Client{Timeout: 2 * time.Second}
-	for {
-		resp, err := client.Get(endpoint + "/moto-api/")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return endpoint
-			}
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(logFile.Name())
-			t.Fatalf("moto_server did not answer on %s within 30s: %v\n%s", endpoint, err, log)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
 }
 
 // writeMotoOverride points the example's provider at moto. Terraform merges

@@ -9,22 +9,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/elevenrelay/elevenrelay/internal/testenv"
 )
 
-// requireTool returns the path of an external tool. Without it the test is
-// skipped with a hint on what to install, except in CI (CI=true), where a
-// missing tool is a failure: CI must run every check.
+// requireTool is testenv.RequireTool: skip with a hint, fail under CI=true.
 func requireTool(t *testing.T, name, installHint string) string {
 	t.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil {
-		return path
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is not in PATH, and CI must run this test: %s", name, installHint)
-	}
-	t.Skipf("%s is not in PATH; to run this test: %s", name, installHint)
-	return ""
+	return testenv.RequireTool(t, name, installHint)
 }
 
 // pluginMirror returns the Terraform filesystem mirror holding hashicorp/aws
@@ -38,7 +30,7 @@ func pluginMirror(t *testing.T) string {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "registry.terraform.io", "hashicorp", "aws")); err != nil {
 		hint := "put hashicorp/aws 5.x in a filesystem mirror (terraform providers mirror DIR) and set TF_PLUGIN_MIRROR=DIR"
-		if os.Getenv("CI") == "true" {
+		if testenv.InCI() {
 			t.Fatalf("no Terraform plugin mirror at %s, and CI must run this test: %s", dir, hint)
 		}
 		t.Skipf("no Terraform plugin mirror at %s; to run this test: %s", dir, hint)
