@@ -50,7 +50,9 @@ func New(ctx context.Context, getenv func(string) string, logw io.Writer) *Funct
 	logger := newLogger(logw, cfg.LogLevel)
 	f := &Function{}
 	failClosed := func(err error) *Function {
-		logger.Error("refusing every request until this is fixed: "+err.Error(), slog.String("outcome", core.OutcomeError))
+		// One line, however many problems errors.Join gathered.
+		why := strings.ReplaceAll(err.Error(), "\n", "; ")
+		logger.Error("refusing every request until this is fixed: "+why, slog.String("outcome", core.OutcomeError))
 		f.receiver = &core.Receiver{Err: err, Logger: logger, SourceAddr: callerIP}
 		return f
 	}
