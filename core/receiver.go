@@ -70,6 +70,11 @@ type Receiver struct {
 	Spill ObjectStore
 	// Allow, if set, refuses (403) callers whose SourceIP it rejects.
 	Allow *Allowlist
+	// SourceAddr, if set, tells ServeHTTP the caller's address for the
+	// allowlist; nil means the connection's RemoteAddr. Platforms behind a
+	// front end that names the caller in a header (Cloud Functions:
+	// X-Forwarded-For) set it, since RemoteAddr is then the front end.
+	SourceAddr func(*http.Request) string
 	// Err, if set, is a configuration error: every request gets 500.
 	Err error
 	// MaxBodyBytes caps the body; zero means DefaultMaxBodyBytes.
@@ -325,7 +330,11 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		Method:    hr.Method,
 		Headers:   hr.Header,
 		RequestID: hr.Header.Get("X-Request-Id"),
-		SourceIP:  sourceIP(hr),
+	}
+	if r.SourceAddr != nil {
+		req.SourceIP = r.SourceAddr(hr)
+	} else {
+		req.SourceIP = RemoteIP(hr)
 	}
 	if req.RequestID == "" {
 		req.RequestID = newRequestID()
@@ -381,7 +390,8 @@ func writeResponse(w http.ResponseWriter, res Response) {
 	w.Write(res.Body)
 }
 
-func sourceIP(hr *http.Request) string {
+// RemoteIP is the address of the connection's peer, without the port.
+func RemoteIP(hr *http.Request) string {
 	host := hr.RemoteAddr
 	if i := strings.LastIndexByte(host, ':'); i >= 0 {
 		host = host[:i]
