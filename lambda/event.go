@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -42,6 +43,36 @@ type httpEvent struct {
 	isBase64Encoded   bool
 	requestID         string
 	sourceIP          string
+	// buf, when set, is the pooled buffer body lives in; release returns it.
+	buf *[]byte
+}
+
+// bodyBuffers recycles the buffers that bodies are unescaped into. A fresh
+// megabyte costs more than the unescaping itself (the kernel zeroes its
+// pages and the runtime zeroes it again), about the price of a second HMAC.
+var bodyBuffers sync.Pool
+
+// maxPooledBody keeps the occasional huge buffer out of the pool.
+const maxPooledBody = 8 << 20
+
+func bodyBuffer(n int) *[]byte {
+	if p, ok := bodyBuffers.Get().(*[]byte); ok {
+		if cap(*p) >= n {
+			*p = (*p)[:0]
+			return p
+		}
+	}
+	b := make([]byte, 0, n)
+	return &b
+}
+
+// release returns the body's buffer to the pool. Call it only when nothing
+// can read ev.body any more.
+func (ev *httpEvent) release() {
+	if ev.buf != nil && cap(*ev.buf) <= maxPooledBody {
+		bodyBuffers.Put(ev.buf)
+	}
+	ev.buf = nil
 }
 
 // decodeEvent reads an API Gateway or Function URL event. The common case
@@ -141,7 +172,7 @@ func decodeFast(payload []byte) (ev httpEvent, ok bool) {
 		case "multiValueHeaders":
 			return once(1<<4) && s.stringsMap(&ev.multiValueHeaders)
 		case "body":
-			return once(1<<5) && s.body(&ev.body)
+			return once(1<<5) && s.body(&ev.body, &ev.buf)
 		case "isBase64Encoded":
 			return once(1<<6) && s.boolOrNull(&ev.isBase64Encoded)
 		case "requestContext":
@@ -175,6 +206,7 @@ func decodeFast(payload []byte) (ev httpEvent, ok bool) {
 		return !foldsToAny(key, topFields) && s.skip()
 	})
 	if !ok || !s.end() {
+		ev.release()
 		return httpEvent{}, false
 	}
 	switch {
@@ -187,6 +219,7 @@ func decodeFast(payload []byte) (ev httpEvent, ok bool) {
 			ev.method = ctxMethod
 		}
 	default:
+		ev.release()
 		return httpEvent{}, false // the slow path decides, and words the error
 	}
 	if ev.body == nil {
@@ -366,9 +399,9 @@ func (s *scanner) stringsMap(into *map[string][]string) bool {
 	})
 }
 
-// body reads the body string into a new slice: the event's buffer is reused
-// by the runtime for the next invocation.
-func (s *scanner) body(into *[]byte) bool {
+// body reads the body string into a pooled buffer, never into the event:
+// the runtime reuses the event's memory for the next invocation.
+func (s *scanner) body(into *[]byte, buf **[]byte) bool {
 	if s.peek() == 'n' {
 		*into = nil
 		return s.literal("null")
@@ -376,8 +409,9 @@ func (s *scanner) body(into *[]byte) bool {
 	if s.peek() != '"' {
 		return false
 	}
-	b, ok := s.unquote(make([]byte, 0, len(s.b)-s.i))
-	*into = b
+	p := bodyBuffer(len(s.b) - s.i) // the body cannot be longer than the rest
+	b, ok := s.unquote(*p)
+	*p, *into, *buf = b, b, p
 	return ok
 }
 

@@ -1,6 +1,7 @@
 package lambda
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -54,12 +55,29 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 	req.Headers = headerMap(ev)
 	if ev.isBase64Encoded {
 		body, err := decodeBase64(ev.body)
+		ev.release()
 		if err != nil {
 			return encodeResponse(h.Receiver.Reject(ctx, req, err))
 		}
 		req.Body = body
 	}
-	return encodeResponse(h.Receiver.Handle(ctx, req))
+	res := h.Receiver.Handle(ctx, req)
+	if bodyUnused(res) {
+		ev.release()
+	}
+	return encodeResponse(res)
+}
+
+// bodyUnused reports whether, after an answer, nothing can still read the
+// request's body: it was refused (4xx) before or by the queue, or the queue
+// accepted it. After a 5xx or a spill, a timed-out queue call may still be
+// running with the body, so its buffer is left to the garbage collector.
+// Sinks must not keep a message's body after Publish returns.
+func bodyUnused(res core.Response) bool {
+	if res.Status >= 400 && res.Status < 500 {
+		return true
+	}
+	return res.Status == 200 && bytes.HasPrefix(res.Body, []byte(`{"status":"accepted"`))
 }
 
 // headerMap merges the single- and multi-value headers. REST APIs send both,
