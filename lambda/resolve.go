@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/elevenrelay/elevenrelay/core"
 )
@@ -14,7 +15,7 @@ import (
 // client (an *s3.Client) and checked against the size and SHA-256 its
 // pointer gives; any other message is its own body. client may be nil when
 // no claim-check bucket is configured.
-func ResolveSQSMessage(ctx context.Context, client s3GetAPI, msg events.SQSMessage) ([]byte, error) {
+func ResolveSQSMessage(ctx context.Context, client S3GetObjectAPI, msg events.SQSMessage) ([]byte, error) {
 	attrs := make(map[string]string, len(msg.MessageAttributes))
 	for k, v := range msg.MessageAttributes {
 		if v.StringValue != nil {
@@ -27,7 +28,7 @@ func ResolveSQSMessage(ctx context.Context, client s3GetAPI, msg events.SQSMessa
 // ResolveMessage is ResolveSQSMessage for a message read with the SDK's
 // ReceiveMessage, which must ask for the attributes
 // (MessageAttributeNames: []string{"All"}).
-func ResolveMessage(ctx context.Context, client s3GetAPI, msg types.Message) ([]byte, error) {
+func ResolveMessage(ctx context.Context, client S3GetObjectAPI, msg types.Message) ([]byte, error) {
 	attrs := make(map[string]string, len(msg.MessageAttributes))
 	for k, v := range msg.MessageAttributes {
 		if v.StringValue != nil {
@@ -41,9 +42,9 @@ func ResolveMessage(ctx context.Context, client s3GetAPI, msg types.Message) ([]
 	return core.Resolve(ctx, body, attrs, fetcher(client))
 }
 
-func fetcher(client s3GetAPI) core.ObjectFetcher {
-	if client == nil {
-		return nil
+func fetcher(client S3GetObjectAPI) core.ObjectFetcher {
+	if c, ok := client.(*s3.Client); client == nil || ok && c == nil {
+		return nil // core.Resolve then says that no fetcher was given
 	}
 	return NewS3Fetcher(client)
 }

@@ -12,8 +12,8 @@ import (
 	"github.com/elevenrelay/elevenrelay/core"
 )
 
-// s3PutAPI is the part of the S3 client that S3Store uses.
-type s3PutAPI interface {
+// S3PutObjectAPI is the part of the S3 client that S3Store uses.
+type S3PutObjectAPI interface {
 	PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error)
 }
 
@@ -21,14 +21,14 @@ type s3PutAPI interface {
 // elevenlabs/ and, when the queue is down, spilled bodies under spill/. The
 // message attributes go with each object as user metadata (x-amz-meta-*).
 type S3Store struct {
-	client s3PutAPI
+	client S3PutObjectAPI
 	bucket string
 }
 
 var _ core.ObjectStore = (*S3Store)(nil)
 
 // NewS3Store returns a store writing to bucket.
-func NewS3Store(client s3PutAPI, bucket string) *S3Store {
+func NewS3Store(client S3PutObjectAPI, bucket string) *S3Store {
 	return &S3Store{client: client, bucket: bucket}
 }
 
@@ -51,20 +51,20 @@ func (s *S3Store) Put(ctx context.Context, key string, body []byte, meta map[str
 	return nil
 }
 
-// s3GetAPI is the part of the S3 client that S3Fetcher uses.
-type s3GetAPI interface {
+// S3GetObjectAPI is the part of the S3 client that S3Fetcher uses.
+type S3GetObjectAPI interface {
 	GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 }
 
 // S3Fetcher reads claim-checked bodies back for consumers.
 type S3Fetcher struct {
-	client s3GetAPI
+	client S3GetObjectAPI
 }
 
 var _ core.ObjectFetcher = (*S3Fetcher)(nil)
 
 // NewS3Fetcher returns a fetcher reading through client (an *s3.Client).
-func NewS3Fetcher(client s3GetAPI) *S3Fetcher { return &S3Fetcher{client: client} }
+func NewS3Fetcher(client S3GetObjectAPI) *S3Fetcher { return &S3Fetcher{client: client} }
 
 // Fetch returns the object at url, which must be s3://bucket/key.
 func (f *S3Fetcher) Fetch(ctx context.Context, url string) ([]byte, error) {

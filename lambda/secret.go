@@ -10,15 +10,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 )
 
-// secretsAPI is the part of the Secrets Manager client that LoadSecrets uses.
-type secretsAPI interface {
+// GetSecretValueAPI is the part of the Secrets Manager client that LoadSecrets uses.
+type GetSecretValueAPI interface {
 	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
 }
 
 // LoadSecrets reads the webhook secrets from the Secrets Manager secret arn:
 // its plain-text value, one secret or several separated by commas while a
 // rotation is under way.
-func LoadSecrets(ctx context.Context, client secretsAPI, arn string) ([]string, error) {
+func LoadSecrets(ctx context.Context, client GetSecretValueAPI, arn string) ([]string, error) {
 	out, err := client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
 	if err != nil {
 		return nil, fmt.Errorf("secretsmanager GetSecretValue: %w", err)

@@ -18,8 +18,8 @@ import (
 // August 2025 (and by Terraform's AWS provider 5.x) still say.
 const DefaultQueueLimit = 256 << 10
 
-// sqsAPI is the part of the SQS client that SQSSink uses.
-type sqsAPI interface {
+// SQSSendMessageAPI is the part of the SQS client that SQSSink uses.
+type SQSSendMessageAPI interface {
 	SendMessage(ctx context.Context, in *sqs.SendMessageInput, opts ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
 }
 
@@ -27,7 +27,7 @@ type sqsAPI interface {
 // MessageAttribute. On a FIFO queue (its URL ends in ".fifo") the message
 // is deduplicated on its content SHA-256 and grouped by conversation.
 type SQSSink struct {
-	client   sqsAPI
+	client   SQSSendMessageAPI
 	queueURL string
 	fifo     bool
 }
@@ -36,7 +36,7 @@ var _ core.Sink = (*SQSSink)(nil)
 
 // NewSQSSink returns a sink for the queue at queueURL. client is made once
 // at start-up and shared by every invocation.
-func NewSQSSink(client sqsAPI, queueURL string) *SQSSink {
+func NewSQSSink(client SQSSendMessageAPI, queueURL string) *SQSSink {
 	return &SQSSink{client: client, queueURL: queueURL, fifo: strings.HasSuffix(queueURL, ".fifo")}
 }
 
@@ -66,14 +66,14 @@ func (s *SQSSink) Publish(ctx context.Context, m *core.Message) (string, error) 
 	return *out.MessageId, nil
 }
 
-// queueAttributesAPI is the part of the SQS client that QueueLimit uses.
-type queueAttributesAPI interface {
+// SQSGetQueueAttributesAPI is the part of the SQS client that QueueLimit uses.
+type SQSGetQueueAttributesAPI interface {
 	GetQueueAttributes(ctx context.Context, in *sqs.GetQueueAttributesInput, opts ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error)
 }
 
 // QueueLimit reads the queue's MaximumMessageSize: the largest message
 // (body plus attributes) it takes, 1 MiB for queues made since August 2025.
-func QueueLimit(ctx context.Context, client queueAttributesAPI, queueURL string) (int, error) {
+func QueueLimit(ctx context.Context, client SQSGetQueueAttributesAPI, queueURL string) (int, error) {
 	out, err := client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
 		QueueUrl:       aws.String(queueURL),
 		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameMaximumMessageSize},
