@@ -107,18 +107,38 @@ type result struct {
 	err       error
 }
 
+// Reject answers a request that the platform could not turn into a Request
+// (an event it cannot read, a body that is not valid base64) with err's status
+// and logs its line, as Handle does. A receiver that is not configured still
+// answers 500 first: it fails closed whatever arrives.
+func (r *Receiver) Reject(ctx context.Context, req *Request, err error) Response {
+	if cerr := r.configErr(); cerr != nil {
+		err = cerr
+	}
+	res := result{response: ErrorResponse(err), outcome: outcomeOf(err), err: err}
+	r.log(ctx, req, res, 0)
+	return res.response
+}
+
+// configErr is why the receiver cannot take any request, or nil.
+func (r *Receiver) configErr() error {
+	switch {
+	case r.Err != nil:
+		return fmt.Errorf("%w: %w", ErrConfig, r.Err)
+	case r.Verifier == nil:
+		return ErrNoSecret
+	case r.Sink == nil:
+		return fmt.Errorf("%w: no queue configured", ErrConfig)
+	}
+	return nil
+}
+
 func (r *Receiver) handle(ctx context.Context, req *Request, now time.Time) result {
 	fail := func(err error) result {
 		return result{response: ErrorResponse(err), outcome: outcomeOf(err), err: err}
 	}
-	if r.Err != nil {
-		return fail(fmt.Errorf("%w: %w", ErrConfig, r.Err))
-	}
-	if r.Verifier == nil {
-		return fail(ErrNoSecret)
-	}
-	if r.Sink == nil {
-		return fail(fmt.Errorf("%w: no queue configured", ErrConfig))
+	if err := r.configErr(); err != nil {
+		return fail(err)
 	}
 	if req.Method != http.MethodPost {
 		return fail(ErrMethodNotAllowed)
