@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -91,34 +90,10 @@ func TestFaults(t *testing.T) {
 			body string
 		}
 		results := make([]result, n)
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		done := 0
-		next := make(chan int)
-		for range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := range next {
-					body := fmt.Sprintf(`{"type":"post_call_transcription","data":{"conversation_id":"conv_%d"}}`, i)
-					results[i] = result{postAsync(url, []byte(body)), body}
-					mu.Lock()
-					done++
-					switch done {
-					case n / 3:
-						proxy.Down()
-					case 2 * n / 3:
-						proxy.Up()
-					}
-					mu.Unlock()
-				}
-			}()
-		}
-		for i := range n {
-			next <- i
-		}
-		close(next)
-		wg.Wait()
+		proxy.Outage(n, workers, func(i int) {
+			body := fmt.Sprintf(`{"type":"post_call_transcription","data":{"conversation_id":"conv_%d"}}`, i)
+			results[i] = result{postAsync(url, []byte(body)), body}
+		})
 		got := pull(t, sub)
 		ok, unavailable := 0, 0
 		for i, r := range results {

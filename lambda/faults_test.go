@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -58,35 +57,11 @@ func TestFaults(t *testing.T) {
 		h := handler(t, proxy, nil, map[string]string{core.EnvSQSQueueURL: q, core.EnvPublishTimeout: "2s"})
 		const n, workers = 36, 6
 		answers := make([]faultAnswer, n)
-		var sent sync.WaitGroup
-		var mu sync.Mutex
-		done := 0
-		next := make(chan int)
-		for range workers {
-			sent.Add(1)
-			go func() {
-				defer sent.Done()
-				for i := range next {
-					body := fmt.Appendf(nil, `{"type":"post_call_transcription","data":{"conversation_id":"conv_%d"}}`, i)
-					answers[i] = invokeAsync(h, body)
-					answers[i].body = body
-					mu.Lock()
-					done++
-					switch done {
-					case n / 3:
-						proxy.Down()
-					case 2 * n / 3:
-						proxy.Up()
-					}
-					mu.Unlock()
-				}
-			}()
-		}
-		for i := range n {
-			next <- i
-		}
-		close(next)
-		sent.Wait()
+		proxy.Outage(n, workers, func(i int) {
+			body := fmt.Appendf(nil, `{"type":"post_call_transcription","data":{"conversation_id":"conv_%d"}}`, i)
+			answers[i] = invokeAsync(h, body)
+			answers[i].body = body
+		})
 
 		queued := drainIDs(t, c, q)
 		var ok, unavailable int

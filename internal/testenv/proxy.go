@@ -139,3 +139,37 @@ func (p *Proxy) close() {
 	p.mu.Unlock()
 	p.wg.Wait()
 }
+
+// Outage calls send(i) for i in [0, n) from workers goroutines at once,
+// taking the proxy down once a third of the calls have returned and
+// bringing it back at two thirds: an outage in the middle of a run of
+// concurrent requests. It returns when every call has.
+func (p *Proxy) Outage(n, workers int, send func(i int)) {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	done := 0
+	next := make(chan int)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				send(i)
+				mu.Lock()
+				done++
+				switch done {
+				case n / 3:
+					p.Down()
+				case 2 * n / 3:
+					p.Up()
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
