@@ -34,7 +34,7 @@ func init() {
 // spills.
 type Function struct {
 	receiver *core.Receiver
-	closers  []func() error
+	queue    *Queue // nil when failing closed
 }
 
 // New sets the function up from the environment read through getenv (the
@@ -70,30 +70,15 @@ func New(ctx context.Context, getenv func(string) string, logw io.Writer) *Funct
 		return failClosed(err)
 	}
 
-	project := strings.Split(cfg.PubSubTopic, "/")[1]
-	ps, err := pubsub.NewClient(ctx, project)
+	q, err := NewQueue(ctx, cfg)
 	if err != nil {
-		return failClosed(fmt.Errorf("%w: pubsub client: %w", core.ErrConfig, err))
+		return failClosed(err)
 	}
-	f.closers = append(f.closers, ps.Close)
-	topic := NewTopic(ps, cfg.PubSubTopic, cfg.PubSubOrdering, cfg.PublishTimeout)
-	f.closers = append(f.closers, func() error { topic.Stop(); return nil })
-
-	sink := &core.ClaimCheck{Sink: topic, Limit: topic.Limit()}
-	if t := cfg.ClaimCheckThreshold; t > 0 && t < int64(sink.Limit) {
-		sink.Limit = int(t)
-	}
+	f.queue = q
+	sink := q.Sink
 	var spill core.ObjectStore
-	if cfg.ClaimCheckBucket != "" {
-		gcs, err := storage.NewClient(ctx)
-		if err != nil {
-			f.Close()
-			return failClosed(fmt.Errorf("%w: storage client: %w", core.ErrConfig, err))
-		}
-		f.closers = append(f.closers, gcs.Close)
-		bucket := NewBucket(gcs, cfg.ClaimCheckBucket)
-		sink.Store, sink.URLPrefix = bucket, bucket.URLPrefix()
-		spill = bucket
+	if q.Bucket != nil {
+		spill = q.Bucket
 	}
 	f.receiver = cfg.Receiver(sink, spill, logger)
 	f.receiver.SourceAddr = callerIP
@@ -114,12 +99,10 @@ func (f *Function) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Close stops the publisher, sending what is outstanding, and closes the
 // clients.
 func (f *Function) Close() error {
-	var errs []error
-	for i := len(f.closers) - 1; i >= 0; i-- {
-		errs = append(errs, f.closers[i]())
+	if f.queue == nil {
+		return nil
 	}
-	f.closers = nil
-	return errors.Join(errs...)
+	return f.queue.Close()
 }
 
 // callerIP is the caller's address as Cloud Functions reports it. Its front
@@ -168,4 +151,59 @@ func severity(l slog.Level) string {
 	default:
 		return "DEBUG"
 	}
+}
+
+// Queue is the publishing side that New wires from the configuration:
+// Pub/Sub behind a claim check, and the Cloud Storage bucket for claim
+// checks and spills. cmd/replay re-publishes spilled bodies through the
+// same Queue, so they are claim-checked exactly as the receiver would have.
+type Queue struct {
+	// Sink publishes to the topic, claim-checking bodies above Sink.Limit.
+	Sink *core.ClaimCheck
+	// Bucket is the claim-check and spill bucket (and the spill source for
+	// replay); nil without CLAIM_CHECK_BUCKET.
+	Bucket  *Bucket
+	closers []func() error
+}
+
+// NewQueue builds the Queue for cfg.PubSubTopic and cfg.ClaimCheckBucket.
+// The clients find credentials and emulators (PUBSUB_EMULATOR_HOST,
+// STORAGE_EMULATOR_HOST) the SDKs' own way. Close it when done.
+func NewQueue(ctx context.Context, cfg core.Config) (*Queue, error) {
+	project := strings.Split(cfg.PubSubTopic, "/")[1]
+	ps, err := pubsub.NewClient(ctx, project)
+	if err != nil {
+		return nil, fmt.Errorf("%w: pubsub client: %w", core.ErrConfig, err)
+	}
+	q := &Queue{}
+	q.closers = append(q.closers, ps.Close)
+	topic := NewTopic(ps, cfg.PubSubTopic, cfg.PubSubOrdering, cfg.PublishTimeout)
+	q.closers = append(q.closers, func() error { topic.Stop(); return nil })
+
+	q.Sink = &core.ClaimCheck{Sink: topic, Limit: topic.Limit()}
+	if t := cfg.ClaimCheckThreshold; t > 0 && t < int64(q.Sink.Limit) {
+		q.Sink.Limit = int(t)
+	}
+	if cfg.ClaimCheckBucket != "" {
+		gcs, err := storage.NewClient(ctx)
+		if err != nil {
+			q.Close()
+			return nil, fmt.Errorf("%w: storage client: %w", core.ErrConfig, err)
+		}
+		q.closers = append(q.closers, gcs.Close)
+		q.Bucket = NewBucket(gcs, cfg.ClaimCheckBucket)
+		q.Sink.Store, q.Sink.URLPrefix = q.Bucket, q.Bucket.URLPrefix()
+	}
+	return q, nil
+}
+
+// Close stops the publisher, sending what is outstanding, and closes the
+// clients.
+func (q *Queue) Close() error {
+	var errs []error
+	for i := len(q.closers) - 1; i >= 0; i-- {
+		errs = append(errs, q.closers[i]())
+	}
+	q.closers = nil
+	return errors.Join(errs...)
 }

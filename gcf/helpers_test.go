@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -79,23 +78,7 @@ func startPstest(t *testing.T, opts ...pstest.ServerReactorOption) *pstest.Serve
 // claim-check bucket, and points the Storage client at it.
 func startGCS(t *testing.T) *fakestorage.Server {
 	t.Helper()
-	port := testenv.FreePort(t)
-	srv, err := fakestorage.NewServerWithOptions(fakestorage.Options{
-		Scheme: "http",
-		Host:   "127.0.0.1",
-		Port:   uint16(port),
-		// The Storage client reads objects with the XML API at
-		// STORAGE_EMULATOR_HOST/<bucket>/<object>; the server takes that
-		// path for a bucket and object only on its public host.
-		PublicHost: "127.0.0.1:" + strconv.Itoa(port),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Stop)
-	srv.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: testBucket})
-	t.Setenv("STORAGE_EMULATOR_HOST", srv.URL())
-	return srv
+	return testenv.StartGCS(t, testBucket)
 }
 
 // startFunction sets the function up from e and serves it over real HTTP on

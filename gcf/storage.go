@@ -10,6 +10,7 @@ import (
 
 	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/storage"
+	"google.golang.org/api/iterator"
 
 	"github.com/elevenrelay/elevenrelay/core"
 )
@@ -90,4 +91,53 @@ func (f Fetcher) Fetch(ctx context.Context, url string) ([]byte, error) {
 // SHA-256 the pointer promised (core.ErrClaimCheckMismatch if not).
 func ResolveMessage(ctx context.Context, m *pubsub.Message, f core.ObjectFetcher) ([]byte, error) {
 	return core.Resolve(ctx, m.Data, m.Attributes, f)
+}
+
+var _ core.SpillSource = (*Bucket)(nil)
+
+// List returns the names of the objects under prefix, in name order (so
+// by day): what the receiver spilled there, for core.Replay.
+func (b *Bucket) List(ctx context.Context, prefix string) ([]string, error) {
+	var keys []string
+	it := b.h.Objects(ctx, &storage.Query{Prefix: prefix})
+	for {
+		a, err := it.Next()
+		if errors.Is(err, iterator.Done) {
+			return keys, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("gcs list gs://%s/%s: %w", b.name, prefix, err)
+		}
+		keys = append(keys, a.Name)
+	}
+}
+
+// Get returns an object's body and custom metadata (the message
+// attributes). Cloud Storage's JSON API keeps metadata names as written,
+// underscores included, so no renaming is needed (unlike S3's headers).
+func (b *Bucket) Get(ctx context.Context, key string) ([]byte, map[string]string, error) {
+	o := b.h.Object(key)
+	attrs, err := o.Attrs(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("gcs get gs://%s/%s: %w", b.name, key, err)
+	}
+	// Read the generation whose metadata we hold, not a newer one.
+	r, err := o.Generation(attrs.Generation).NewReader(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("gcs get gs://%s/%s: %w", b.name, key, err)
+	}
+	defer r.Close()
+	body, err := io.ReadAll(r)
+	if err != nil {
+		return nil, nil, fmt.Errorf("gcs get gs://%s/%s: %w", b.name, key, err)
+	}
+	return body, attrs.Metadata, nil
+}
+
+// Delete removes the object.
+func (b *Bucket) Delete(ctx context.Context, key string) error {
+	if err := b.h.Object(key).Delete(ctx); err != nil {
+		return fmt.Errorf("gcs delete gs://%s/%s: %w", b.name, key, err)
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -163,6 +164,31 @@ func TestSpill(t *testing.T) {
 	}
 	if string(obj.Content) != string(body) || obj.Metadata[core.AttrConversationID] != "conv_01jxq5a7w3d9hc6y2b4k8m1n3p" {
 		t.Errorf("spilled object %q metadata %v, want the body and its attributes", obj.Content, obj.Metadata)
+	}
+
+	// What replay reads back through the Storage client: fake-gcs-server,
+	// like Cloud Storage's JSON API, keeps metadata names with "_" (S3
+	// behind nginx or moto does not; see lambda.S3Metadata).
+	src := gcf.NewBucket(storageClient(t), testBucket)
+	ctx := context.Background()
+	keys, err := src.List(ctx, core.SpillPrefix)
+	if err != nil || len(keys) != 1 || keys[0] != key {
+		t.Fatalf("List = %v, %v; want [%s]", keys, err, key)
+	}
+	got, meta, err := src.Get(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := core.MessageFromAttributes(got, meta)
+	want := core.NewMessage(body, core.Signature{Timestamp: meta[core.AttrSignatureTimestamp]}, m.ReceivedAt)
+	if string(got) != string(body) || !reflect.DeepEqual(m.Attributes(), want.Attributes()) {
+		t.Errorf("Get: attributes %v, want %v (and the body)", m.Attributes(), want.Attributes())
+	}
+	if err := src.Delete(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	if keys, err := src.List(ctx, core.SpillPrefix); err != nil || len(keys) != 0 {
+		t.Errorf("after Delete: List = %v, %v", keys, err)
 	}
 
 	gcs.Stop()

@@ -19,7 +19,8 @@ type S3PutObjectAPI interface {
 
 // S3Store writes objects to one bucket: claim-checked bodies under
 // elevenlabs/ and, when the queue is down, spilled bodies under spill/. The
-// message attributes go with each object as user metadata (x-amz-meta-*).
+// message attributes go with each object as user metadata, named with "-"
+// for "_" (x-amz-meta-content-sha256): see S3Metadata.
 type S3Store struct {
 	client S3PutObjectAPI
 	bucket string
@@ -43,12 +44,37 @@ func (s *S3Store) Put(ctx context.Context, key string, body []byte, meta map[str
 		Body:          bytes.NewReader(body),
 		ContentLength: aws.Int64(int64(len(body))),
 		ContentType:   aws.String("application/json"),
-		Metadata:      meta,
+		Metadata:      S3Metadata(meta),
 	})
 	if err != nil {
 		return fmt.Errorf("s3 PutObject s3://%s/%s: %w", s.bucket, key, err)
 	}
 	return nil
+}
+
+// S3Metadata names the message attributes as S3 user metadata: "_" becomes
+// "-" (x-amz-meta-content-sha256). S3 keeps underscores in header names,
+// but HTTP servers in front of S3-compatible stores (nginx by default,
+// moto's werkzeug) drop such headers without a word, and the spilled
+// object would lose the attributes that replay needs. Attributes reads
+// them back.
+func S3Metadata(attrs map[string]string) map[string]string {
+	m := make(map[string]string, len(attrs))
+	for k, v := range attrs {
+		m[strings.ReplaceAll(k, "_", "-")] = v
+	}
+	return m
+}
+
+// Attributes is the inverse of S3Metadata: the message attributes of an
+// object's user metadata (as GetObject or HeadObject return it, names
+// lower-cased). Attribute names have no "-", so every "-" was a "_".
+func Attributes(meta map[string]string) map[string]string {
+	a := make(map[string]string, len(meta))
+	for k, v := range meta {
+		a[strings.ReplaceAll(strings.ToLower(k), "-", "_")] = v
+	}
+	return a
 }
 
 // S3GetObjectAPI is the part of the S3 client that S3Fetcher uses.
@@ -94,4 +120,64 @@ func parseS3URL(url string) (bucket, key string, err error) {
 		return "", "", fmt.Errorf("%w: %q is not an s3://bucket/key URL", core.ErrClaimCheckMismatch, url)
 	}
 	return bucket, key, nil
+}
+
+// S3SpillAPI is the part of the S3 client that S3SpillSource uses.
+type S3SpillAPI interface {
+	s3.ListObjectsV2APIClient
+	S3GetObjectAPI
+	DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, opts ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
+}
+
+// S3SpillSource reads back what the receiver spilled to the bucket while
+// the queue was down, for core.Replay.
+type S3SpillSource struct {
+	client S3SpillAPI
+	bucket string
+}
+
+var _ core.SpillSource = (*S3SpillSource)(nil)
+
+// NewS3SpillSource returns the spill source on bucket, reached through
+// client (an *s3.Client).
+func NewS3SpillSource(client S3SpillAPI, bucket string) *S3SpillSource {
+	return &S3SpillSource{client: client, bucket: bucket}
+}
+
+// List returns every key under prefix, in S3's order (by key, so by day).
+func (s *S3SpillSource) List(ctx context.Context, prefix string) ([]string, error) {
+	var keys []string
+	p := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket), Prefix: aws.String(prefix)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("s3 ListObjectsV2 s3://%s/%s: %w", s.bucket, prefix, err)
+		}
+		for _, o := range page.Contents {
+			keys = append(keys, aws.ToString(o.Key))
+		}
+	}
+	return keys, nil
+}
+
+// Get returns the object's body and its message attributes.
+func (s *S3SpillSource) Get(ctx context.Context, key string) ([]byte, map[string]string, error) {
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+	if err != nil {
+		return nil, nil, fmt.Errorf("s3 GetObject s3://%s/%s: %w", s.bucket, key, err)
+	}
+	defer out.Body.Close()
+	b, err := io.ReadAll(out.Body)
+	if err != nil {
+		return nil, nil, fmt.Errorf("s3 GetObject s3://%s/%s: reading: %w", s.bucket, key, err)
+	}
+	return b, Attributes(out.Metadata), nil
+}
+
+// Delete removes the object.
+func (s *S3SpillSource) Delete(ctx context.Context, key string) error {
+	if _, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)}); err != nil {
+		return fmt.Errorf("s3 DeleteObject s3://%s/%s: %w", s.bucket, key, err)
+	}
+	return nil
 }

@@ -74,9 +74,9 @@ func New(ctx context.Context, opts Options) *Handler {
 	if opts.AWS != nil {
 		awsCfg = opts.AWS.Copy()
 	} else {
-		c, err := config.LoadDefaultConfig(ctx, config.WithRetryMaxAttempts(sdkMaxAttempts))
+		c, err := LoadAWSConfig(ctx)
 		if err != nil {
-			return failClosed(fmt.Errorf("AWS SDK configuration: %w", err))
+			return failClosed(err)
 		}
 		awsCfg = c
 	}
@@ -101,6 +101,58 @@ func New(ctx context.Context, opts Options) *Handler {
 		return failClosed(fmt.Errorf("%w: set %s to the queue's URL", core.ErrConfig, core.EnvSQSQueueURL))
 	}
 
+	q := NewQueue(ctx, cfg, awsCfg, getenv, log)
+	var store core.ObjectStore
+	if q.Bucket != nil {
+		store = q.Bucket
+	}
+	r := cfg.Receiver(q.Sink, store, log)
+	if r.MaxBodyBytes == 0 {
+		r.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if r.Verifier == nil { // LoadConfig let an unusable secret through
+		return failClosed(core.ErrNoSecret)
+	}
+	log.Info("lambda: ready",
+		"queue_url", cfg.SQSQueueURL, "fifo", cfg.IsFIFO(), "queue_limit_bytes", q.Sink.Limit,
+		"claim_check_bucket", cfg.ClaimCheckBucket, "secret_from", secretSource, "secrets", len(cfg.Secrets),
+		"max_body_bytes", r.MaxBodyBytes, "publish_timeout", r.PublishTimeout.String())
+	if cfg.ClaimCheckBucket == "" {
+		log.Warn("lambda: no " + core.EnvClaimCheck + "; bodies larger than the queue's limit get 413, and a queue outage 503 instead of a spill")
+	}
+	return &Handler{Receiver: r}
+}
+
+// LoadAWSConfig is the SDK configuration New uses when Options.AWS is nil:
+// the default chain (AWS_REGION, AWS_ENDPOINT_URL, the function's role),
+// with retries bounded so that the publish timeout decides.
+func LoadAWSConfig(ctx context.Context) (aws.Config, error) {
+	c, err := config.LoadDefaultConfig(ctx, config.WithRetryMaxAttempts(sdkMaxAttempts))
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("AWS SDK configuration: %w", err)
+	}
+	return c, nil
+}
+
+// Queue is the publishing side that New wires from the configuration: SQS
+// behind a claim check, and the S3 bucket for claim checks and spills.
+// cmd/replay re-publishes spilled bodies through the same Queue, so they
+// are claim-checked and deduplicated exactly as the receiver would have.
+type Queue struct {
+	// Sink publishes to SQS, claim-checking bodies above Sink.Limit.
+	Sink *core.ClaimCheck
+	// Bucket is the claim-check and spill bucket; nil without
+	// CLAIM_CHECK_BUCKET.
+	Bucket *S3Store
+	// Spilled reads the bucket's spill/ objects back; nil without a bucket.
+	Spilled *S3SpillSource
+}
+
+// NewQueue builds the Queue for cfg.SQSQueueURL and cfg.ClaimCheckBucket:
+// one SQS client, the queue's own message size limit (read with
+// GetQueueAttributes, DefaultQueueLimit when it cannot be read, lowered by
+// CLAIM_CHECK_THRESHOLD_BYTES) and, with a bucket, one S3 client.
+func NewQueue(ctx context.Context, cfg core.Config, awsCfg aws.Config, getenv func(string) string, log *slog.Logger) *Queue {
 	sqsClient := sqs.NewFromConfig(awsCfg)
 	lctx, cancel := context.WithTimeout(ctx, startupTimeout)
 	limit, err := QueueLimit(lctx, sqsClient, cfg.SQSQueueURL)
@@ -117,31 +169,16 @@ func New(ctx context.Context, opts Options) *Handler {
 			log.Warn("lambda: "+core.EnvClaimCheckLimit+" is above the queue's limit; using the queue's", "queue_limit", limit)
 		}
 	}
-
-	var store core.ObjectStore
-	urlPrefix := ""
+	q := &Queue{Sink: &core.ClaimCheck{Sink: NewSQSSink(sqsClient, cfg.SQSQueueURL), Limit: limit}}
 	if cfg.ClaimCheckBucket != "" {
-		s := NewS3Store(s3.NewFromConfig(awsCfg, func(o *s3.Options) {
+		client := s3.NewFromConfig(awsCfg, func(o *s3.Options) {
 			// Emulators (moto, LocalStack) answer on one host name, not on
 			// a name per bucket.
 			o.UsePathStyle = awsCfg.BaseEndpoint != nil || getenv("AWS_ENDPOINT_URL_S3") != ""
-		}), cfg.ClaimCheckBucket)
-		store, urlPrefix = s, s.URLPrefix()
+		})
+		q.Bucket = NewS3Store(client, cfg.ClaimCheckBucket)
+		q.Spilled = NewS3SpillSource(client, cfg.ClaimCheckBucket)
+		q.Sink.Store, q.Sink.URLPrefix = q.Bucket, q.Bucket.URLPrefix()
 	}
-	sink := &core.ClaimCheck{Sink: NewSQSSink(sqsClient, cfg.SQSQueueURL), Limit: limit, Store: store, URLPrefix: urlPrefix}
-	r := cfg.Receiver(sink, store, log)
-	if r.MaxBodyBytes == 0 {
-		r.MaxBodyBytes = DefaultMaxBodyBytes
-	}
-	if r.Verifier == nil { // LoadConfig let an unusable secret through
-		return failClosed(core.ErrNoSecret)
-	}
-	log.Info("lambda: ready",
-		"queue_url", cfg.SQSQueueURL, "fifo", cfg.IsFIFO(), "queue_limit_bytes", limit,
-		"claim_check_bucket", cfg.ClaimCheckBucket, "secret_from", secretSource, "secrets", len(cfg.Secrets),
-		"max_body_bytes", r.MaxBodyBytes, "publish_timeout", r.PublishTimeout.String())
-	if cfg.ClaimCheckBucket == "" {
-		log.Warn("lambda: no " + core.EnvClaimCheck + "; bodies larger than the queue's limit get 413, and a queue outage 503 instead of a spill")
-	}
-	return &Handler{Receiver: r}
+	return q
 }

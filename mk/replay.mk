@@ -1,0 +1,10 @@
+# Replay: put the bodies a receiver spilled while its queue was down back on
+# the queue. See docs/faults.md.
+
+PLATFORM ?= aws
+REPLAY_FLAGS ?=
+
+.PHONY: replay
+
+replay: ## re-publish spilled bodies (PLATFORM=aws|gcp, REPLAY_FLAGS=-dry-run) from CLAIM_CHECK_BUCKET to the queue
+	$(GO) run ./cmd/replay -platform $(PLATFORM) $(REPLAY_FLAGS)
