@@ -3,6 +3,7 @@ package core
 import (
 	"bytes"
 	"encoding/json"
+	"unicode/utf8"
 )
 
 // UnknownEventType classifies a verified body that is not a JSON object with a
@@ -114,7 +115,7 @@ func unquote(tok []byte) (string, bool) {
 		return "", false
 	}
 	inner := tok[1 : len(tok)-1]
-	if bytes.IndexByte(inner, '\\') < 0 {
+	if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
 		return string(inner), true
 	}
 	var s string

@@ -1,0 +1,120 @@
+package core
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// benchSizes are the body sizes the targets speak of: a transcript is a few
+// KiB, post-call audio runs to megabytes.
+var benchSizes = []int{1 << 10, 5 << 10, 64 << 10, 1 << 20, 8 << 20}
+
+func benchBody(n int) []byte {
+	prefix := `{"type":"post_call_audio","event_timestamp":1763859600,"data":{"conversation_id":"conv_1","full_audio":"`
+	suffix := `"}}`
+	pad := n - len(prefix) - len(suffix)
+	if pad < 0 {
+		pad = 0
+	}
+	return []byte(prefix + strings.Repeat("A", pad) + suffix)
+}
+
+func sizeName(n int) string {
+	if n >= 1<<20 {
+		return strconv.Itoa(n>>20) + "MiB"
+	}
+	return strconv.Itoa(n>>10) + "KiB"
+}
+
+// BenchmarkHMACFloor is the physical floor: one keyed HMAC-SHA256 over
+// "t.body", as bare crypto/hmac computes it.
+func BenchmarkHMACFloor(b *testing.B) {
+	for _, n := range benchSizes {
+		body := benchBody(n)
+		b.Run(sizeName(n), func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			key := []byte("wsec_benchmark_secret")
+			ts := []byte("1763859600")
+			for b.Loop() {
+				mac := hmac.New(sha256.New, key)
+				mac.Write(ts)
+				mac.Write([]byte{'.'})
+				mac.Write(body)
+				mac.Sum(nil)
+			}
+		})
+	}
+}
+
+// BenchmarkVerify is our verification over the same bytes.
+func BenchmarkVerify(b *testing.B) {
+	now := time.Unix(1763859600, 0)
+	v, err := NewVerifier([]string{"wsec_benchmark_secret"}, VerifierOptions{Now: func() time.Time { return now }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range benchSizes {
+		body := benchBody(n)
+		header := Sign("wsec_benchmark_secret", now, body)
+		b.Run(sizeName(n), func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := v.Verify(body, header); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+type nopSink struct{}
+
+func (nopSink) Publish(context.Context, *Message) (string, error) { return "id", nil }
+
+// BenchmarkReceiver is a whole request with a no-op sink: verify, classify,
+// hash for content_sha256, answer and log.
+func BenchmarkReceiver(b *testing.B) {
+	now := time.Unix(1763859600, 0)
+	v, _ := NewVerifier([]string{"wsec_benchmark_secret"}, VerifierOptions{Now: func() time.Time { return now }})
+	r := &Receiver{Verifier: v, Sink: nopSink{}, Now: func() time.Time { return now },
+		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+	for _, n := range benchSizes {
+		body := benchBody(n)
+		req := &Request{Method: "POST", Body: body,
+			Headers: map[string][]string{"Elevenlabs-Signature": {Sign("wsec_benchmark_secret", now, body)}}}
+		b.Run(sizeName(n), func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if res := r.Handle(context.Background(), req); res.Status != 200 {
+					b.Fatal(res.Status)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkParseEvent shows the classifier skips base64 audio at memory speed.
+func BenchmarkParseEvent(b *testing.B) {
+	for _, n := range benchSizes {
+		body := benchBody(n)
+		b.Run(sizeName(n), func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if ParseEvent(body).Type != "post_call_audio" {
+					b.Fatal("misclassified")
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,131 @@
+package local_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/elevenrelay/elevenrelay/core"
+	"github.com/elevenrelay/elevenrelay/internal/testenv"
+	"github.com/elevenrelay/elevenrelay/local"
+)
+
+// TestMakeRunThenSend does what the README's first steps do, with the real
+// binaries over real HTTP: start the local receiver, send every sample event
+// with the send tool, and read the spool.
+func TestMakeRunThenSend(t *testing.T) {
+	dir := t.TempDir()
+	bin := func(pkg string) string {
+		out := filepath.Join(dir, filepath.Base(pkg))
+		cmd := exec.Command("go", "build", "-o", out, pkg)
+		cmd.Dir = ".."
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+		}
+		return out
+	}
+	server, send := bin("./cmd/local"), bin("./cmd/send")
+
+	port := testenv.FreePort(t)
+	spool := filepath.Join(dir, "spool.jsonl")
+	var logs bytes.Buffer
+	srv := exec.Command(server)
+	srv.Env = append(os.Environ(), "PORT="+strconv.Itoa(port), "SPOOL_FILE="+spool, "ELEVENLABS_WEBHOOK_SECRET=")
+	srv.Stdout, srv.Stderr = &logs, &logs
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
+	base := "http://127.0.0.1:" + strconv.Itoa(port)
+	for i := 0; ; i++ {
+		res, err := http.Get(base + "/healthz")
+		if err == nil {
+			res.Body.Close()
+			break
+		}
+		if i > 100 {
+			t.Fatalf("local receiver did not start: %v\n%s", err, logs.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	files, _ := filepath.Glob(filepath.Join("..", "events", "bodies", "*.json"))
+	if len(files) < 4 {
+		t.Fatalf("want the four sample bodies, found %v", files)
+	}
+	sendEnv := append(os.Environ(), "ELEVENLABS_WEBHOOK_SECRET=")
+	for _, f := range files {
+		out, err := runCmd(sendEnv, send, "-url", base+"/webhook", "-file", f)
+		if err != nil || !strings.Contains(out, "HTTP 200 {\"status\":\"accepted\"") {
+			t.Fatalf("send %s: %v\n%s", f, err, out)
+		}
+	}
+	// A stale signature is refused and nothing is spooled for it.
+	out, err := runCmd(sendEnv, send, "-url", base+"/webhook", "-file", files[0], "-age", "31m")
+	if err == nil || !strings.Contains(out, `HTTP 400 {"error":"Timestamp outside the tolerance zone"}`) {
+		t.Fatalf("stale send: %v\n%s", err, out)
+	}
+	// A different secret is refused.
+	out, err = runCmd(append(os.Environ(), "ELEVENLABS_WEBHOOK_SECRET=wsec_someone_else"), send, "-url", base+"/webhook", "-file", files[0])
+	if err == nil || !strings.Contains(out, "HTTP 400") {
+		t.Fatalf("wrong-secret send: %v\n%s", err, out)
+	}
+	// The header printer gives a header that verifies.
+	out, err = runCmd(sendEnv, send, "-header", "-file", files[0])
+	if err != nil || !strings.HasPrefix(out, "ElevenLabs-Signature: t=") {
+		t.Fatalf("send -header: %v %s", err, out)
+	}
+	body, _ := os.ReadFile(files[0])
+	v, _ := core.NewVerifier([]string{local.DevSecret}, core.VerifierOptions{})
+	if _, err := v.Verify(body, strings.TrimSpace(strings.TrimPrefix(out, "ElevenLabs-Signature: "))); err != nil {
+		t.Fatalf("printed header does not verify: %v", err)
+	}
+
+	lines, err := local.ReadSpool(spool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lines) != len(files) {
+		t.Fatalf("spool has %d lines, want %d", len(lines), len(files))
+	}
+	for i, f := range files {
+		want, _ := os.ReadFile(f)
+		got := lines[i].RawBody()
+		if !bytes.Equal(got, want) {
+			t.Fatalf("spooled body %d differs from %s", i, f)
+		}
+		sum := sha256.Sum256(want)
+		a := lines[i].Attributes
+		wantType := strings.TrimSuffix(filepath.Base(f), ".json")
+		if a[core.AttrEventType] != wantType || a[core.AttrContentSHA256] != hex.EncodeToString(sum[:]) ||
+			a[core.AttrSignatureTimestamp] == "" || a[core.AttrReceivedAt] == "" {
+			t.Fatalf("attributes of %s = %v", f, a)
+		}
+	}
+	srv.Process.Signal(os.Interrupt)
+	srv.Wait()
+	l := logs.String()
+	if !strings.Contains(l, "development secret") {
+		t.Fatalf("no warning about the development secret:\n%s", l)
+	}
+	for _, secret := range []string{local.DevSecret, "v0=", "Ava from Northwind"} {
+		if strings.Contains(l, secret) {
+			t.Fatalf("server log contains %q", secret)
+		}
+	}
+}
+
+func runCmd(env []string, name string, args ...string) (string, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Env = env
+	b, err := cmd.CombinedOutput()
+	return string(b), err
+}
