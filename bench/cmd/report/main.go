@@ -1,0 +1,756 @@
+// Command report runs the side-by-side benchmarks in one go and writes the
+// results as Markdown: verification against the HMAC floor and the peers
+// (Go in-process, the ElevenLabs JS SDK under Node), Lambda cold start
+// against a hello-world aws-lambda-go function, and the Lambda invoke cost.
+//
+// usage (from bench/, as `make bench-peers` runs it):
+//
+//	go run ./cmd/report -out ../docs/performance.md
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/elevenrelay/elevenrelay/bench"
+	"github.com/elevenrelay/elevenrelay/bench/coldstart"
+)
+
+// reproduceHeading starts the hand-written part of the output file, which
+// is kept as it is when the figures above it are regenerated.
+const reproduceHeading = "## How to reproduce"
+
+type config struct {
+	out        string
+	benchtime  time.Duration
+	clock      string
+	rounds     int
+	nodeDir    string
+	root       string
+	bootstrap  string
+	coldRuns   int
+	skipVerify bool
+	skipNode   bool
+	skipCold   bool
+	skipInvoke bool
+}
+
+func main() {
+	testing.Init()
+	var c config
+	flag.StringVar(&c.out, "out", "", "write the Markdown report here too (keeps its '"+reproduceHeading+"' section)")
+	flag.DurationVar(&c.benchtime, "benchtime", 300*time.Millisecond, "time per Go benchmark run")
+	flag.StringVar(&c.clock, "clock", "cpu", "what a verification's time is: cpu (the process's CPU time, steady on a busy machine) or wall")
+	flag.IntVar(&c.rounds, "rounds", 5, "runs of every case, interleaved; the median is reported")
+	flag.StringVar(&c.nodeDir, "node", "node", "folder with bench.js and node_modules (npm ci)")
+	flag.StringVar(&c.root, "root", "..", "the main module's folder")
+	flag.StringVar(&c.bootstrap, "bootstrap", "./lambda", "the Lambda bootstrap's main package, relative to -root")
+	flag.IntVar(&c.coldRuns, "coldstart-runs", 30, "fresh processes per binary for the cold start")
+	flag.BoolVar(&c.skipVerify, "skip-verify", false, "leave out the verification table (Go and Node)")
+	flag.BoolVar(&c.skipNode, "skip-node", false, "leave out the Node SDK")
+	flag.BoolVar(&c.skipCold, "skip-coldstart", false, "leave out the cold start")
+	flag.BoolVar(&c.skipInvoke, "skip-invoke", false, "leave out the Lambda invoke cost")
+	flag.Parse()
+	log.SetFlags(0)
+	log.SetPrefix("bench-peers: ")
+	if c.clock != "cpu" && c.clock != "wall" {
+		log.Fatalf("-clock is cpu or wall, not %q", c.clock)
+	}
+	if err := flag.Set("test.benchtime", c.benchtime.String()); err != nil {
+		log.Fatal(err)
+	}
+
+	r := report{clock: c.clock, rounds: c.rounds, benchtime: c.benchtime}
+	r.facts = machineFacts()
+	switch {
+	case c.skipVerify:
+	case c.skipNode:
+		r.goResults = runGo(c)
+		r.nodeNote = "left out (-skip-node)"
+	default:
+		r.goResults = runGo(c)
+		if err := runNode(c, &r); err != nil {
+			log.Fatalf("node: %v", err)
+		}
+	}
+	if c.skipCold {
+		r.coldNote = "left out (-skip-coldstart)"
+	} else {
+		runColdStart(c, &r)
+	}
+	if c.skipInvoke {
+		r.invokeNote = "left out (-skip-invoke)"
+	} else {
+		runInvoke(c, &r)
+	}
+
+	md := r.markdown()
+	fmt.Print(md)
+	if c.out != "" {
+		if err := writeReport(c.out, md); err != nil {
+			log.Fatal(err)
+		}
+		log.Printf("wrote %s", c.out)
+	}
+}
+
+// result is the median of the rounds of one case.
+type result struct {
+	name, size  string
+	nsPerOp     float64
+	allocsPerOp int64
+	bytesPerOp  int64
+	spread      float64 // (max-min)/median over the rounds
+}
+
+type coldResult struct {
+	name     string
+	summary  coldstart.Summary
+	sizeHost int64
+	sizeArm  int64
+	answer   string
+}
+
+type invokeResult struct {
+	name        string
+	nsPerOp     float64
+	floorNs     float64 // the floor at the size in the name, if it names one
+	allocsPerOp int64
+	bytesPerOp  int64
+}
+
+type report struct {
+	clock       string
+	rounds      int
+	benchtime   time.Duration
+	facts       []string
+	goResults   []result
+	nodeResults []result
+	nodeNote    string
+	nodeVersion string
+	sdkVersion  string
+	cold        []coldResult
+	coldNote    string
+	coldEvent   int
+	invoke      []invokeResult
+	invokeNote  string
+}
+
+// runGo times every Go verifier at every size, rounds times, interleaving
+// the cases so that a burst of load elsewhere hits them all alike.
+func runGo(c config) []result {
+	type key struct{ v, s int }
+	type sample struct {
+		testing.BenchmarkResult
+		cpu time.Duration
+	}
+	samples := map[key][]sample{}
+	for round := 0; round < c.rounds; round++ {
+		log.Printf("Go verifiers, round %d of %d", round+1, c.rounds)
+		for vi, v := range bench.Verifiers {
+			for si, size := range bench.Sizes {
+				body := bench.Body(size.Bytes)
+				verify := v.Prepare(body)
+				if err := verify(body); err != nil {
+					log.Fatalf("%s refused its own signature: %v", v.Name, err)
+				}
+				var cpu time.Duration
+				res := testing.Benchmark(func(b *testing.B) {
+					b.SetBytes(int64(len(body)))
+					b.ReportAllocs()
+					start := processCPU()
+					for i := 0; i < b.N; i++ {
+						if err := verify(body); err != nil {
+							b.Fatal(err)
+						}
+					}
+					cpu = processCPU() - start // the last call has the final b.N
+				})
+				if res.N == 0 {
+					log.Fatalf("%s at %s failed", v.Name, size.Name)
+				}
+				samples[key{vi, si}] = append(samples[key{vi, si}], sample{res, cpu})
+			}
+		}
+	}
+	var out []result
+	for vi, v := range bench.Verifiers {
+		for si, size := range bench.Sizes {
+			s := samples[key{vi, si}]
+			ns := make([]float64, len(s))
+			for i, r := range s {
+				t := r.T
+				if c.clock == "cpu" {
+					t = r.cpu
+				}
+				ns[i] = float64(t.Nanoseconds()) / float64(r.N)
+			}
+			med := medianF(ns)
+			out = append(out, result{
+				name: v.Name, size: size.Name, nsPerOp: med,
+				allocsPerOp: s[0].AllocsPerOp(), bytesPerOp: s[0].AllocedBytesPerOp(),
+				spread: (slices.Max(ns) - slices.Min(ns)) / med,
+			})
+		}
+	}
+	return out
+}
+
+// processCPU is the CPU time this process has used, in user and kernel
+// mode, on all its threads (the garbage collector's included).
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		panic(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func medianF(x []float64) float64 {
+	x = slices.Clone(x)
+	slices.Sort(x)
+	if len(x)%2 == 1 {
+		return x[len(x)/2]
+	}
+	return (x[len(x)/2-1] + x[len(x)/2]) / 2
+}
+
+// runNode times the ElevenLabs JS SDK in-process under Node, on the same
+// bodies and key, signed now (the SDK checks the timestamp against the clock).
+func runNode(c config, r *report) error {
+	if _, err := os.Stat(filepath.Join(c.nodeDir, "node_modules", "@elevenlabs", "elevenlabs-js")); err != nil {
+		return fmt.Errorf("the SDK is not installed in %s: run `npm ci` there (make bench-peers does)", c.nodeDir)
+	}
+	dir, err := os.MkdirTemp("", "bench-node-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	type nodeCase struct {
+		Size     string `json:"size"`
+		BodyFile string `json:"body_file"`
+		Header   string `json:"header"`
+	}
+	in := struct {
+		Secret  string     `json:"secret"`
+		Rounds  int        `json:"rounds"`
+		Clock   string     `json:"clock"`
+		RoundMS int64      `json:"round_ms"`
+		Cases   []nodeCase `json:"cases"`
+	}{Secret: bench.Secret, Rounds: c.rounds, Clock: c.clock, RoundMS: c.benchtime.Milliseconds()}
+	for _, size := range bench.Sizes {
+		body := bench.Body(size.Bytes)
+		f := filepath.Join(dir, strings.ReplaceAll(size.Name, " ", ""))
+		if err := os.WriteFile(f, body, 0o600); err != nil {
+			return err
+		}
+		in.Cases = append(in.Cases, nodeCase{size.Name, f, bench.ElevenLabsHeader(body)})
+	}
+	input := filepath.Join(dir, "input.json")
+	b, _ := json.Marshal(in)
+	if err := os.WriteFile(input, b, 0o600); err != nil {
+		return err
+	}
+	log.Printf("Node: the ElevenLabs JS SDK, %d rounds", c.rounds)
+	cmd := exec.Command("node", "bench.js", input)
+	cmd.Dir = c.nodeDir
+	cmd.Stderr = os.Stderr
+	outb, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("node bench.js: %w", err)
+	}
+	var out struct {
+		Node    string `json:"node"`
+		SDK     string `json:"sdk"`
+		Results []struct {
+			Name    string  `json:"name"`
+			Size    string  `json:"size"`
+			NsPerOp float64 `json:"ns_per_op"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal(outb, &out); err != nil {
+		return fmt.Errorf("reading node's output %q: %w", outb, err)
+	}
+	r.nodeVersion, r.sdkVersion = out.Node, out.SDK
+	for _, x := range out.Results {
+		r.nodeResults = append(r.nodeResults, result{name: x.Name, size: x.Size, nsPerOp: x.NsPerOp, allocsPerOp: -1})
+	}
+	return nil
+}
+
+// coldEventBytes is the body size of the cold-start invocation.
+const coldEventBytes = 5 << 10
+
+// functionURLEvent is a Function URL (HTTP API payload 2.0) request carrying
+// body, signed now.
+func functionURLEvent(body []byte) []byte {
+	ev := map[string]any{
+		"version":        "2.0",
+		"routeKey":       "$default",
+		"rawPath":        "/",
+		"rawQueryString": "",
+		"headers": map[string]string{
+			"content-type":         "application/json",
+			"elevenlabs-signature": bench.ElevenLabsHeader(body),
+			"host":                 "bench.lambda-url.us-east-1.on.aws",
+			"user-agent":           "ElevenLabs/1.0",
+		},
+		"requestContext": map[string]any{
+			"accountId":    "anonymous",
+			"apiId":        "bench",
+			"domainName":   "bench.lambda-url.us-east-1.on.aws",
+			"domainPrefix": "bench",
+			"http": map[string]string{
+				"method": "POST", "path": "/", "protocol": "HTTP/1.1",
+				"sourceIp": "127.0.0.1", "userAgent": "ElevenLabs/1.0",
+			},
+			"requestId": "bench-request",
+			"routeKey":  "$default",
+			"stage":     "$default",
+			"time":      time.Now().UTC().Format("02/Jan/2006:15:04:05 -0700"),
+			"timeEpoch": time.Now().UnixMilli(),
+		},
+		"body":            string(body),
+		"isBase64Encoded": false,
+	}
+	b, err := json.Marshal(ev)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// runColdStart builds the hello-world function and, when the main module has
+// one, the real bootstrap, both stripped as they are deployed, and starts
+// each c.coldRuns times, alternating, against the loopback Runtime API.
+func runColdStart(c config, r *report) {
+	r.coldEvent = coldEventBytes
+	dir, err := os.MkdirTemp("", "bench-coldstart-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+
+	type target struct {
+		name, moduleDir, pkg string
+	}
+	targets := []target{{"hello-world aws-lambda-go", ".", "./cmd/hello"}}
+	bootstrapDir := filepath.Join(c.root, filepath.FromSlash(c.bootstrap))
+	if _, err := os.Stat(bootstrapDir); err == nil {
+		targets = append([]target{{"elevenrelay bootstrap", c.root, c.bootstrap}}, targets...)
+	} else {
+		r.coldNote = fmt.Sprintf("The elevenrelay bootstrap is not in this checkout (no %s package), so only the reference was timed.", c.bootstrap)
+		log.Printf("cold start: %s", r.coldNote)
+	}
+
+	sqs := coldstart.NewSQSStub()
+	defer sqs.Close()
+	// Both binaries get the same environment; the reference ignores it.
+	env := []string{
+		"ELEVENLABS_WEBHOOK_SECRET=" + bench.Secret,
+		"SQS_QUEUE_URL=" + sqs.QueueURL(),
+		"AWS_ENDPOINT_URL=" + sqs.URL,
+		"AWS_ACCESS_KEY_ID=bench",
+		"AWS_SECRET_ACCESS_KEY=bench",
+		"AWS_EC2_METADATA_DISABLED=true",
+	}
+	api, err := coldstart.NewRuntimeAPI()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer api.Close()
+
+	bins := make([]string, len(targets))
+	for i, t := range targets {
+		cr := coldResult{name: t.name}
+		for _, arch := range []string{runtime.GOARCH, "arm64"} {
+			out := filepath.Join(dir, fmt.Sprintf("%d-%s", i, arch), "bootstrap")
+			log.Printf("cold start: building %s for linux/%s", t.name, arch)
+			if err := coldstart.Build(t.moduleDir, t.pkg, "linux", arch, out); err != nil {
+				log.Fatal(err)
+			}
+			fi, err := os.Stat(out)
+			if err != nil {
+				log.Fatal(err)
+			}
+			if arch == runtime.GOARCH {
+				bins[i], cr.sizeHost = out, fi.Size()
+			}
+			if arch == "arm64" {
+				cr.sizeArm = fi.Size()
+			}
+		}
+		r.cold = append(r.cold, cr)
+	}
+
+	event := functionURLEvent(bench.Body(coldEventBytes))
+	runs := make([][]coldstart.Run, len(targets))
+	log.Printf("cold start: %d runs of each binary, alternating", c.coldRuns)
+	for n := 0; n < c.coldRuns; n++ {
+		for i := range targets {
+			run, err := api.Run(coldstart.Options{Binary: bins[i], Env: env, Event: event})
+			if err != nil {
+				log.Fatalf("cold start of %s: %v", targets[i].name, err)
+			}
+			runs[i] = append(runs[i], run)
+		}
+	}
+	for i := range targets {
+		r.cold[i].summary = coldstart.Summarize(runs[i])
+		r.cold[i].answer = string(runs[i][len(runs[i])-1].Body)
+	}
+}
+
+// runInvoke runs the lambda package's invoke benchmarks, when it has them.
+func runInvoke(c config, r *report) {
+	dir := filepath.Join(c.root, filepath.FromSlash(c.bootstrap))
+	if _, err := os.Stat(dir); err != nil {
+		r.invokeNote = fmt.Sprintf("The Lambda adapter is not in this checkout (no %s package): invoke cost not measured.", c.bootstrap)
+		log.Printf("invoke: %s", r.invokeNote)
+		return
+	}
+	log.Printf("invoke: go test -bench Invoke %s", c.bootstrap)
+	cmd := exec.Command("go", "test", "-run", "^$", "-bench", "Invoke", "-benchmem",
+		"-benchtime", c.benchtime.String(), "-count", fmt.Sprint(c.rounds), c.bootstrap)
+	cmd.Dir = c.root
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		r.invokeNote = fmt.Sprintf("`go test -bench Invoke %s` failed: %v", c.bootstrap, err)
+		log.Print(r.invokeNote)
+		return
+	}
+	r.invoke = parseBenchOutput(bytes.NewReader(out))
+	if len(r.invoke) == 0 {
+		r.invokeNote = fmt.Sprintf("%s has no Invoke benchmark yet.", c.bootstrap)
+	}
+	for i := range r.invoke {
+		if n := sizeInName(r.invoke[i].name); n > 0 {
+			r.invoke[i].floorNs = floorAt(n, c.rounds)
+		}
+	}
+}
+
+var sizeRE = regexp.MustCompile(`(\d+)_?(KiB|MiB|KB|MB)`)
+
+// sizeInName finds a body size such as 5KiB or 1MiB in a benchmark's name.
+func sizeInName(name string) int {
+	m := sizeRE.FindStringSubmatch(name)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1])
+	if strings.HasPrefix(m[2], "M") {
+		return n << 20
+	}
+	return n << 10
+}
+
+// floorAt is the median time of the HMAC floor on a body of n bytes.
+func floorAt(n, rounds int) float64 {
+	body := bench.Body(n)
+	verify := bench.Verifiers[0].Prepare(body)
+	var ns []float64
+	for range rounds {
+		res := testing.Benchmark(func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				verify(body)
+			}
+		})
+		ns = append(ns, float64(res.T.Nanoseconds())/float64(res.N))
+	}
+	return medianF(ns)
+}
+
+// parseBenchOutput reads `go test -bench` lines and keeps the median ns/op
+// of each benchmark over its counts.
+func parseBenchOutput(rd io.Reader) []invokeResult {
+	b, _ := io.ReadAll(rd)
+	type acc struct {
+		ns             []float64
+		allocs, bytesN int64
+	}
+	var order []string
+	m := map[string]*acc{}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") {
+			continue
+		}
+		name := f[0]
+		if i := strings.LastIndex(name, "-"); i > 0 {
+			name = name[:i] // the GOMAXPROCS suffix
+		}
+		a := m[name]
+		if a == nil {
+			a = &acc{allocs: -1, bytesN: -1}
+			m[name] = a
+			order = append(order, name)
+		}
+		for i := 2; i+1 < len(f); i += 2 {
+			var v float64
+			if _, err := fmt.Sscan(f[i], &v); err != nil {
+				continue
+			}
+			switch f[i+1] {
+			case "ns/op":
+				a.ns = append(a.ns, v)
+			case "allocs/op":
+				a.allocs = int64(v)
+			case "B/op":
+				a.bytesN = int64(v)
+			}
+		}
+	}
+	var out []invokeResult
+	for _, name := range order {
+		a := m[name]
+		if len(a.ns) == 0 {
+			continue
+		}
+		out = append(out, invokeResult{name: strings.TrimPrefix(name, "Benchmark"), nsPerOp: medianF(a.ns), allocsPerOp: a.allocs, bytesPerOp: a.bytesN})
+	}
+	return out
+}
+
+func machineFacts() []string {
+	cpu := "unknown"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				cpu = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	load := "unknown"
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		f := strings.Fields(string(b))
+		if len(f) >= 3 {
+			load = strings.Join(f[:3], " ")
+		}
+	}
+	node := "not found"
+	if out, err := exec.Command("node", "--version").Output(); err == nil {
+		node = strings.TrimSpace(string(out))
+	}
+	return []string{
+		"Date: " + time.Now().UTC().Format("2006-01-02 15:04 UTC"),
+		fmt.Sprintf("Machine: %s/%s, %d CPUs, %s", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpu),
+		"Go: " + runtime.Version() + "; Node: " + node,
+		"Load average when the run started (1, 5, 15 min): " + load,
+	}
+}
+
+func (r *report) markdown() string {
+	var w strings.Builder
+	p := func(format string, a ...any) { fmt.Fprintf(&w, format, a...) }
+	p("# Performance\n\n")
+	p("<!-- Everything above %q is written by `make bench-peers` (bench/cmd/report); edit below it. -->\n\n", reproduceHeading)
+	for _, f := range r.facts {
+		p("- %s\n", f)
+	}
+	if len(r.goResults) > 0 {
+		r.verification(p)
+	}
+	r.lambda(p)
+	return w.String()
+}
+
+func (r *report) verification(p func(string, ...any)) {
+	p("\n## Verification beside the floor and the peers\n\n")
+	if r.clock == "cpu" {
+		p("Median CPU time per verification (the process's user and system time over the timed loop, all threads, ")
+		p("so garbage collection counts and time spent waiting for a busy CPU does not) over the rounds ")
+	} else {
+		p("Median wall-clock time per verification over the rounds ")
+	}
+	p("(each round `testing.Benchmark` in-process for Go, many awaited calls after warm-up for Node), and the ratio to the ")
+	p("HMAC-SHA256 floor at the same size. Same bodies (JSON shaped like an ElevenLabs event), same 32-byte key; ")
+	p("each verifier on its own scheme with a valid signature made at the start of the round.\n\n")
+	p("| verifier |")
+	for _, s := range bench.Sizes {
+		p(" %s | × floor |", s.Name)
+	}
+	p(" allocs/op (B/op) at %s |\n|---|", bench.Sizes[len(bench.Sizes)-1].Name)
+	for range bench.Sizes {
+		p("---:|---:|")
+	}
+	p("---:|\n")
+	floor := map[string]float64{}
+	for _, x := range r.goResults {
+		if x.name == bench.Floor {
+			floor[x.size] = x.nsPerOp
+		}
+	}
+	rows := map[string][]result{}
+	var names []string
+	for _, x := range append(slices.Clone(r.goResults), r.nodeResults...) {
+		if _, ok := rows[x.name]; !ok {
+			names = append(names, x.name)
+		}
+		rows[x.name] = append(rows[x.name], x)
+	}
+	for _, name := range names {
+		p("| %s |", name)
+		var last result
+		for _, s := range bench.Sizes {
+			for _, x := range rows[name] {
+				if x.size == s.Name {
+					p(" %s | %.2f× |", formatNs(x.nsPerOp), x.nsPerOp/floor[s.Name])
+					last = x
+				}
+			}
+		}
+		if last.allocsPerOp >= 0 {
+			p(" %d (%s) |\n", last.allocsPerOp, formatBytes(last.bytesPerOp))
+		} else {
+			p(" n/a (V8 heap) |\n")
+		}
+	}
+	p("\nSchemes: ")
+	for i, v := range bench.Verifiers {
+		if i > 0 {
+			p("; ")
+		}
+		p("%s: %s", v.Name, v.Scheme)
+	}
+	p(". The stripe-go row is `webhook.ValidatePayloadWithTolerance` (verification only, no event decoding).\n")
+	if r.nodeNote != "" {
+		p("\nNode: %s.\n", r.nodeNote)
+	} else {
+		p("\nNode %s, @elevenlabs/elevenlabs-js %s: `client.webhooks.constructEvent(rawBody, header, secret)` is async, ", r.nodeVersion, r.sdkVersion)
+		p("imports the key into Web Crypto on every call and ends with `JSON.parse(rawBody)`, which is part of its cost; ")
+		p("the reference row is Node's own `crypto.createHmac` over the same string, to separate the SDK from the runtime.\n")
+	}
+	var spread float64
+	for _, x := range r.goResults {
+		spread = max(spread, x.spread)
+	}
+	p("\nLargest spread between rounds of one Go case: %.0f%% of its median (%d rounds of %s each).\n", spread*100, r.rounds, r.benchtime)
+
+}
+
+func (r *report) lambda(p func(string, ...any)) {
+	p("\n## Lambda cold start\n\n")
+	if len(r.cold) > 0 {
+		p("Each binary built as deployed (`CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags \"-s -w\"`) and started %d times, ", len(r.cold[0].summary.Runs))
+		p("alternating, each a fresh process with `AWS_LAMBDA_RUNTIME_API` on a loopback Runtime API. ")
+		p("Times run from just before the fork to the first `GET /runtime/invocation/next` (the Init phase) and to the complete ")
+		p("`POST …/response` for a %d KiB signed Function URL event; medians.\n\n", r.coldEvent>>10)
+		p("| binary | start → first /next | start → first response | size %s | size arm64 |\n|---|---:|---:|---:|---:|\n", runtime.GOARCH)
+		for _, c := range r.cold {
+			p("| %s | %s | %s | %s | %s |\n", c.name, formatDur(c.summary.NextMedian), formatDur(c.summary.RespMedian), formatBytes(c.sizeHost), formatBytes(c.sizeArm))
+		}
+		if len(r.cold) == 2 {
+			a, b := r.cold[0].summary, r.cold[1].summary
+			p("\nRatio, bootstrap to hello-world: %.2f× to the first /next, %.2f× to the first response; binary size %.2f× (%s).\n",
+				float64(a.NextMedian)/float64(b.NextMedian), float64(a.RespMedian)/float64(b.RespMedian),
+				float64(r.cold[0].sizeHost)/float64(r.cold[1].sizeHost), runtime.GOARCH)
+			p("\nThe bootstrap's first response includes what it does for a real event: verification, the SQS `SendMessage` to a ")
+			p("loopback stub that answers at once (`AWS_ENDPOINT_URL`), and any start-up calls it makes (the queue's ")
+			p("`GetQueueAttributes`, answered by the same stub). The hello-world function only decodes the event and answers 200.\n")
+			p("\nLast answers: bootstrap `%s`; hello-world `%s`.\n", trim(r.cold[0].answer), trim(r.cold[1].answer))
+		}
+	}
+	if r.coldNote != "" {
+		p("\n%s\n", r.coldNote)
+	}
+
+	p("\n## Lambda invoke cost\n\n")
+	if len(r.invoke) > 0 {
+		p("`go test -bench Invoke` in the Lambda package (median of the counts), beside the floor above:\n\n")
+		p("| benchmark | time | floor | × floor | allocs/op | B/op |\n|---|---:|---:|---:|---:|---:|\n")
+		for _, x := range r.invoke {
+			ratio, floorNs := "—", "—"
+			if x.floorNs > 0 {
+				ratio = fmt.Sprintf("%.2f×", x.nsPerOp/x.floorNs)
+				floorNs = formatNs(x.floorNs)
+			}
+			p("| %s | %s | %s | %s | %d | %s |\n", x.name, formatNs(x.nsPerOp), floorNs, ratio, x.allocsPerOp, formatBytes(x.bytesPerOp))
+		}
+		p("\nThe floor column is the HMAC-SHA256 floor above, timed at the body size in the benchmark's name.\n")
+	}
+	if r.invokeNote != "" {
+		p("%s\n", r.invokeNote)
+	}
+	p("\n")
+}
+
+func trim(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) > 160 {
+		s = s[:160] + "…"
+	}
+	return strings.ReplaceAll(s, "`", "'")
+}
+
+func formatNs(ns float64) string {
+	switch {
+	case ns >= 1e6:
+		return fmt.Sprintf("%.2f ms", ns/1e6)
+	case ns >= 1e3:
+		return fmt.Sprintf("%.2f µs", ns/1e3)
+	default:
+		return fmt.Sprintf("%.0f ns", ns)
+	}
+}
+
+func formatDur(d time.Duration) string { return formatNs(float64(d.Nanoseconds())) }
+
+func formatBytes(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.2f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	default:
+		return fmt.Sprintf("%d B", n)
+	}
+}
+
+// writeReport writes md to path, keeping the hand-written section that
+// starts at reproduceHeading if the file has one.
+func writeReport(path, md string) error {
+	tail := defaultReproduce
+	old, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if i := bytes.Index(old, []byte(reproduceHeading)); i >= 0 {
+			tail = string(old[i:])
+		}
+	case !errors.Is(err, os.ErrNotExist):
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, []byte(md+tail), 0o644)
+}
+
+const defaultReproduce = reproduceHeading + `
+
+` + "```sh" + `
+make bench-peers
+` + "```" + `
+
+This installs the pinned ElevenLabs JS SDK with ` + "`npm ci`" + ` into ` + "`bench/node`" + ` (git-ignored), runs
+` + "`bench/cmd/report`" + ` and rewrites the figures above. The peers live only in the ` + "`bench/`" + ` module;
+the product does not depend on them.
+`
