@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -45,14 +46,21 @@ type Run struct {
 	Next time.Duration
 	// Response is the time to the complete POST of the first response.
 	Response time.Duration
+	// CPU is the user and system time the process used, all threads, from
+	// its start until it was stopped right after the response: unlike the
+	// two above, it barely moves when other work competes for the CPUs.
+	CPU time.Duration
+	// PageFaults counts the process's minor page faults: first touches of
+	// its memory, which grow with the binary and what init does.
+	PageFaults int64
 	// Body is what the function answered.
 	Body []byte
 }
 
 // Summary is the median of the runs.
 type Summary struct {
-	Runs                   []Run
-	NextMedian, RespMedian time.Duration
+	Runs                              []Run
+	NextMedian, RespMedian, CPUMedian time.Duration
 }
 
 // Measure starts opts.Binary opts.Runs times, one after the other.
@@ -82,6 +90,7 @@ func Summarize(runs []Run) Summary {
 		Runs:       runs,
 		NextMedian: median(runs, func(r Run) time.Duration { return r.Next }),
 		RespMedian: median(runs, func(r Run) time.Duration { return r.Response }),
+		CPUMedian:  median(runs, func(r Run) time.Duration { return r.CPU }),
 	}
 }
 
@@ -264,6 +273,10 @@ func (a *RuntimeAPI) Run(opts Options) (Run, error) {
 			return Run{}, fmt.Errorf("%w; output: %s", p.err, out.Bytes())
 		}
 		r.Response, r.Body = p.at.Sub(start), p.body
+		r.CPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			r.PageFaults = ru.Minflt
+		}
 	case err := <-exited:
 		return Run{}, fmt.Errorf("exited before answering (%v): %s", err, out.Bytes())
 	case <-timeout.C:

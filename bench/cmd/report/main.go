@@ -44,6 +44,7 @@ type config struct {
 	nodeDir    string
 	root       string
 	bootstrap  string
+	lambdaPkg  string
 	coldRuns   int
 	skipVerify bool
 	skipNode   bool
@@ -60,7 +61,8 @@ func main() {
 	flag.IntVar(&c.rounds, "rounds", 5, "runs of every case, interleaved; the median is reported")
 	flag.StringVar(&c.nodeDir, "node", "node", "folder with bench.js and node_modules (npm ci)")
 	flag.StringVar(&c.root, "root", "..", "the main module's folder")
-	flag.StringVar(&c.bootstrap, "bootstrap", "./lambda", "the Lambda bootstrap's main package, relative to -root")
+	flag.StringVar(&c.bootstrap, "bootstrap", "./lambda/bootstrap", "the Lambda bootstrap's main package, relative to -root")
+	flag.StringVar(&c.lambdaPkg, "lambda", "./lambda", "the package with the Lambda invoke benchmarks (Benchmark*Invoke*), relative to -root")
 	flag.IntVar(&c.coldRuns, "coldstart-runs", 30, "fresh processes per binary for the cold start")
 	flag.BoolVar(&c.skipVerify, "skip-verify", false, "leave out the verification table (Go and Node)")
 	flag.BoolVar(&c.skipNode, "skip-node", false, "leave out the Node SDK")
@@ -419,26 +421,26 @@ func runColdStart(c config, r *report) {
 
 // runInvoke runs the lambda package's invoke benchmarks, when it has them.
 func runInvoke(c config, r *report) {
-	dir := filepath.Join(c.root, filepath.FromSlash(c.bootstrap))
+	dir := filepath.Join(c.root, filepath.FromSlash(c.lambdaPkg))
 	if _, err := os.Stat(dir); err != nil {
-		r.invokeNote = fmt.Sprintf("The Lambda adapter is not in this checkout (no %s package): invoke cost not measured.", c.bootstrap)
+		r.invokeNote = fmt.Sprintf("The Lambda adapter is not in this checkout (no %s package): invoke cost not measured.", c.lambdaPkg)
 		log.Printf("invoke: %s", r.invokeNote)
 		return
 	}
-	log.Printf("invoke: go test -bench Invoke %s", c.bootstrap)
+	log.Printf("invoke: go test -bench Invoke %s", c.lambdaPkg)
 	cmd := exec.Command("go", "test", "-run", "^$", "-bench", "Invoke", "-benchmem",
-		"-benchtime", c.benchtime.String(), "-count", fmt.Sprint(c.rounds), c.bootstrap)
+		"-benchtime", c.benchtime.String(), "-count", fmt.Sprint(c.rounds), c.lambdaPkg)
 	cmd.Dir = c.root
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
-		r.invokeNote = fmt.Sprintf("`go test -bench Invoke %s` failed: %v", c.bootstrap, err)
+		r.invokeNote = fmt.Sprintf("`go test -bench Invoke %s` failed: %v", c.lambdaPkg, err)
 		log.Print(r.invokeNote)
 		return
 	}
 	r.invoke = parseBenchOutput(bytes.NewReader(out))
 	if len(r.invoke) == 0 {
-		r.invokeNote = fmt.Sprintf("%s has no Invoke benchmark yet.", c.bootstrap)
+		r.invokeNote = fmt.Sprintf("%s has no Invoke benchmark yet.", c.lambdaPkg)
 	}
 	for i := range r.invoke {
 		if n := sizeInName(r.invoke[i].name); n > 0 {
@@ -654,15 +656,20 @@ func (r *report) lambda(p func(string, ...any)) {
 		p("alternating, each a fresh process with `AWS_LAMBDA_RUNTIME_API` on a loopback Runtime API. ")
 		p("Times run from just before the fork to the first `GET /runtime/invocation/next` (the Init phase) and to the complete ")
 		p("`POST …/response` for a %d KiB signed Function URL event; medians.\n\n", r.coldEvent>>10)
-		p("| binary | start → first /next | start → first response | size %s | size arm64 |\n|---|---:|---:|---:|---:|\n", runtime.GOARCH)
+		p("| binary | start → first /next | start → first response | CPU time to first response | size %s | size arm64 |\n|---|---:|---:|---:|---:|---:|\n", runtime.GOARCH)
 		for _, c := range r.cold {
-			p("| %s | %s | %s | %s | %s |\n", c.name, formatDur(c.summary.NextMedian), formatDur(c.summary.RespMedian), formatBytes(c.sizeHost), formatBytes(c.sizeArm))
+			p("| %s | %s | %s | %s | %s | %s |\n", c.name, formatDur(c.summary.NextMedian), formatDur(c.summary.RespMedian),
+				formatDur(c.summary.CPUMedian), formatBytes(c.sizeHost), formatBytes(c.sizeArm))
 		}
+		p("\nCPU time is the process's user and system time, all threads, from its start until it was stopped right after the response; ")
+		p("it does not count time spent waiting for a busy CPU, so it is the steadier figure on a shared machine.\n")
 		if len(r.cold) == 2 {
 			a, b := r.cold[0].summary, r.cold[1].summary
-			p("\nRatio, bootstrap to hello-world: %.2f× to the first /next, %.2f× to the first response; binary size %.2f× (%s).\n",
+			p("\nRatio, bootstrap to hello-world: **%.2f×** to the first /next, **%.2f×** to the first response, %.2f× in CPU time; binary size %.2f× (%s), %.2f× (arm64).\n",
 				float64(a.NextMedian)/float64(b.NextMedian), float64(a.RespMedian)/float64(b.RespMedian),
-				float64(r.cold[0].sizeHost)/float64(r.cold[1].sizeHost), runtime.GOARCH)
+				float64(a.CPUMedian)/float64(b.CPUMedian),
+				float64(r.cold[0].sizeHost)/float64(r.cold[1].sizeHost), runtime.GOARCH,
+				float64(r.cold[0].sizeArm)/float64(r.cold[1].sizeArm))
 			p("\nThe bootstrap's first response includes what it does for a real event: verification, the SQS `SendMessage` to a ")
 			p("loopback stub that answers at once (`AWS_ENDPOINT_URL`), and any start-up calls it makes (the queue's ")
 			p("`GetQueueAttributes`, answered by the same stub). The hello-world function only decodes the event and answers 200.\n")
