@@ -70,6 +70,11 @@ type Receiver struct {
 	Spill ObjectStore
 	// Allow, if set, refuses (403) callers whose SourceIP it rejects.
 	Allow *Allowlist
+	// SourceAddr, if set, tells ServeHTTP the caller's address for the
+	// allowlist; nil means the connection's RemoteAddr. Platforms behind a
+	// front end that names the caller in a header (Cloud Functions:
+	// X-Forwarded-For) set it, since RemoteAddr is then the front end.
+	SourceAddr func(*http.Request) string
 	// Err, if set, is a configuration error: every request gets 500.
 	Err error
 	// MaxBodyBytes caps the body; zero means DefaultMaxBodyBytes.
@@ -102,18 +107,38 @@ type result struct {
 	err       error
 }
 
+// Reject answers a request that the platform could not turn into a Request
+// (an event it cannot read, a body that is not valid base64) with err's status
+// and logs its line, as Handle does. A receiver that is not configured still
+// answers 500 first: it fails closed whatever arrives.
+func (r *Receiver) Reject(ctx context.Context, req *Request, err error) Response {
+	if cerr := r.configErr(); cerr != nil {
+		err = cerr
+	}
+	res := result{response: ErrorResponse(err), outcome: outcomeOf(err), err: err}
+	r.log(ctx, req, res, 0)
+	return res.response
+}
+
+// configErr is why the receiver cannot take any request, or nil.
+func (r *Receiver) configErr() error {
+	switch {
+	case r.Err != nil:
+		return fmt.Errorf("%w: %w", ErrConfig, r.Err)
+	case r.Verifier == nil:
+		return ErrNoSecret
+	case r.Sink == nil:
+		return fmt.Errorf("%w: no queue configured", ErrConfig)
+	}
+	return nil
+}
+
 func (r *Receiver) handle(ctx context.Context, req *Request, now time.Time) result {
 	fail := func(err error) result {
 		return result{response: ErrorResponse(err), outcome: outcomeOf(err), err: err}
 	}
-	if r.Err != nil {
-		return fail(fmt.Errorf("%w: %w", ErrConfig, r.Err))
-	}
-	if r.Verifier == nil {
-		return fail(ErrNoSecret)
-	}
-	if r.Sink == nil {
-		return fail(fmt.Errorf("%w: no queue configured", ErrConfig))
+	if err := r.configErr(); err != nil {
+		return fail(err)
 	}
 	if req.Method != http.MethodPost {
 		return fail(ErrMethodNotAllowed)
@@ -325,7 +350,11 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		Method:    hr.Method,
 		Headers:   hr.Header,
 		RequestID: hr.Header.Get("X-Request-Id"),
-		SourceIP:  sourceIP(hr),
+	}
+	if r.SourceAddr != nil {
+		req.SourceIP = r.SourceAddr(hr)
+	} else {
+		req.SourceIP = RemoteIP(hr)
 	}
 	if req.RequestID == "" {
 		req.RequestID = newRequestID()
@@ -381,7 +410,8 @@ func writeResponse(w http.ResponseWriter, res Response) {
 	w.Write(res.Body)
 }
 
-func sourceIP(hr *http.Request) string {
+// RemoteIP is the address of the connection's peer, without the port.
+func RemoteIP(hr *http.Request) string {
 	host := hr.RemoteAddr
 	if i := strings.LastIndexByte(host, ':'); i >= 0 {
 		host = host[:i]

@@ -1,0 +1,171 @@
+package gcf
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"os"
+	"strings"
+
+	"cloud.google.com/go/pubsub/v2"
+	"cloud.google.com/go/storage"
+	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
+
+	"github.com/elevenrelay/elevenrelay/core"
+)
+
+// EntryPoint is the function's name for the Functions Framework: the
+// --entry-point of `gcloud functions deploy` and Terraform's entry_point.
+const EntryPoint = "ElevenLabsWebhook"
+
+func init() {
+	// Built once per instance, at cold start, before the first request.
+	// New never fails: a function that cannot be set up still registers and
+	// answers 500 to everything (fail closed), and says why in the log.
+	functions.HTTP(EntryPoint, New(context.Background(), os.Getenv, os.Stdout).ServeHTTP)
+}
+
+// Function is the webhook function: core's Receiver with Pub/Sub as its
+// queue and, when a bucket is configured, Cloud Storage for claim checks and
+// spills.
+type Function struct {
+	receiver *core.Receiver
+	closers  []func() error
+}
+
+// New sets the function up from the environment read through getenv (the
+// variables of SPEC §4 and PUBSUB_ORDERING, CLAIM_CHECK_THRESHOLD_BYTES,
+// PUBLISH_TIMEOUT, SOURCE_ALLOWLIST, LOG_LEVEL), logging JSON lines to logw.
+// The Pub/Sub and Storage clients find their credentials and emulators
+// (PUBSUB_EMULATOR_HOST, STORAGE_EMULATOR_HOST) the SDKs' own way.
+//
+// Whatever is missing or wrong, New returns a Function: one that fails
+// closed, answering 500 to every request, after one log line per problem.
+func New(ctx context.Context, getenv func(string) string, logw io.Writer) *Function {
+	cfg, err := core.LoadConfig(getenv)
+	logger := newLogger(logw, cfg.LogLevel)
+	f := &Function{}
+	failClosed := func(err error) *Function {
+		// One line, however many problems errors.Join gathered.
+		why := strings.ReplaceAll(err.Error(), "\n", "; ")
+		logger.Error("refusing every request until this is fixed: "+why, slog.String("outcome", core.OutcomeError))
+		f.receiver = &core.Receiver{Err: err, Logger: logger, SourceAddr: callerIP}
+		return f
+	}
+	if err != nil {
+		return failClosed(err)
+	}
+	var missing []error
+	if len(cfg.Secrets) == 0 {
+		missing = append(missing, fmt.Errorf("%w: %s is not set", core.ErrNoSecret, core.EnvSecret))
+	}
+	if cfg.PubSubTopic == "" {
+		missing = append(missing, fmt.Errorf("%w: %s is not set", core.ErrConfig, core.EnvPubSubTopic))
+	}
+	if err := errors.Join(missing...); err != nil {
+		return failClosed(err)
+	}
+
+	project := strings.Split(cfg.PubSubTopic, "/")[1]
+	ps, err := pubsub.NewClient(ctx, project)
+	if err != nil {
+		return failClosed(fmt.Errorf("%w: pubsub client: %w", core.ErrConfig, err))
+	}
+	f.closers = append(f.closers, ps.Close)
+	topic := NewTopic(ps, cfg.PubSubTopic, cfg.PubSubOrdering, cfg.PublishTimeout)
+	f.closers = append(f.closers, func() error { topic.Stop(); return nil })
+
+	sink := &core.ClaimCheck{Sink: topic, Limit: topic.Limit()}
+	if t := cfg.ClaimCheckThreshold; t > 0 && t < int64(sink.Limit) {
+		sink.Limit = int(t)
+	}
+	var spill core.ObjectStore
+	if cfg.ClaimCheckBucket != "" {
+		gcs, err := storage.NewClient(ctx)
+		if err != nil {
+			f.Close()
+			return failClosed(fmt.Errorf("%w: storage client: %w", core.ErrConfig, err))
+		}
+		f.closers = append(f.closers, gcs.Close)
+		bucket := NewBucket(gcs, cfg.ClaimCheckBucket)
+		sink.Store, sink.URLPrefix = bucket, bucket.URLPrefix()
+		spill = bucket
+	}
+	f.receiver = cfg.Receiver(sink, spill, logger)
+	f.receiver.SourceAddr = callerIP
+	logger.Info("ready",
+		slog.String("topic", cfg.PubSubTopic),
+		slog.Bool("ordering", cfg.PubSubOrdering),
+		slog.String("claim_check_bucket", cfg.ClaimCheckBucket),
+		slog.Int("claim_check_threshold", sink.Limit),
+		slog.Int("secrets", len(cfg.Secrets)))
+	return f
+}
+
+// ServeHTTP answers one webhook request as SPEC §2 says.
+func (f *Function) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.receiver.ServeHTTP(w, r)
+}
+
+// Close stops the publisher, sending what is outstanding, and closes the
+// clients.
+func (f *Function) Close() error {
+	var errs []error
+	for i := len(f.closers) - 1; i >= 0; i-- {
+		errs = append(errs, f.closers[i]())
+	}
+	f.closers = nil
+	return errors.Join(errs...)
+}
+
+// callerIP is the caller's address as Cloud Functions reports it. Its front
+// end terminates the connection, so RemoteAddr is the front end; the
+// caller is the first X-Forwarded-For entry. Without the header (a local
+// run) it is the connection's peer. Behind a load balancer of your own the
+// first entry is whatever the client sent: keep SOURCE_ALLOWLIST off there,
+// the signature is the real check either way.
+func callerIP(r *http.Request) string {
+	first, _, _ := strings.Cut(r.Header.Get("X-Forwarded-For"), ",")
+	if ip, err := netip.ParseAddr(strings.TrimSpace(first)); err == nil {
+		return ip.String()
+	}
+	return core.RemoteIP(r)
+}
+
+// newLogger is core's JSON logger with the field names Cloud Logging reads
+// from a function's output: "severity" for the level and "message" for the
+// message, so that levels show and error lines count as errors.
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{
+		Level: level,
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) > 0 {
+				return a
+			}
+			switch a.Key {
+			case slog.LevelKey:
+				return slog.String("severity", severity(a.Value.Any().(slog.Level)))
+			case slog.MessageKey:
+				a.Key = "message"
+			}
+			return a
+		},
+	}))
+}
+
+func severity(l slog.Level) string {
+	switch {
+	case l >= slog.LevelError:
+		return "ERROR"
+	case l >= slog.LevelWarn:
+		return "WARNING"
+	case l >= slog.LevelInfo:
+		return "INFO"
+	default:
+		return "DEBUG"
+	}
+}

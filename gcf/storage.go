@@ -1,0 +1,93 @@
+package gcf
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"strings"
+
+	"cloud.google.com/go/pubsub/v2"
+	"cloud.google.com/go/storage"
+
+	"github.com/elevenrelay/elevenrelay/core"
+)
+
+// Bucket is a core.ObjectStore on a Cloud Storage bucket: the claim-check
+// bucket for large bodies, and the spill bucket when Pub/Sub fails.
+type Bucket struct {
+	name string
+	h    *storage.BucketHandle
+}
+
+var _ core.ObjectStore = (*Bucket)(nil)
+
+// NewBucket returns the bucket name reached through client.
+func NewBucket(client *storage.Client, name string) *Bucket {
+	return &Bucket{name: name, h: client.Bucket(name)}
+}
+
+// URLPrefix is how claim checks name the bucket: "gs://<bucket>/".
+func (b *Bucket) URLPrefix() string { return "gs://" + b.name + "/" }
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// Put stores body under key with meta as custom metadata, and returns once
+// Cloud Storage has it. The body's CRC32C goes with the upload, so a body
+// damaged on the way is refused instead of stored.
+func (b *Bucket) Put(ctx context.Context, key string, body []byte, meta map[string]string) error {
+	w := b.h.Object(key).NewWriter(ctx)
+	w.ContentType = "application/json"
+	w.Metadata = meta
+	w.CRC32C = crc32.Checksum(body, castagnoli)
+	w.SendCRC32C = true
+	// One request for the whole body: it is in memory already (at most the
+	// request limit), and a resumable upload would add round trips.
+	w.ChunkSize = 0
+	if _, err := w.Write(body); err != nil {
+		w.Close()
+		return fmt.Errorf("gcs put gs://%s/%s: %w", b.name, key, err)
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("gcs put gs://%s/%s: %w", b.name, key, err)
+	}
+	return nil
+}
+
+// Fetcher is a core.ObjectFetcher for gs:// URLs, for consumers resolving
+// claim checks.
+type Fetcher struct {
+	Client *storage.Client
+}
+
+var _ core.ObjectFetcher = Fetcher{}
+
+// ErrNotGCSURL is returned by Fetcher for a URL that is not gs://bucket/key.
+var ErrNotGCSURL = errors.New("not a gs://bucket/key URL")
+
+// Fetch reads the object url names (gs://bucket/key) whole.
+func (f Fetcher) Fetch(ctx context.Context, url string) ([]byte, error) {
+	bucket, key, ok := strings.Cut(strings.TrimPrefix(url, "gs://"), "/")
+	if !strings.HasPrefix(url, "gs://") || !ok || bucket == "" || key == "" {
+		return nil, fmt.Errorf("%w: %q", ErrNotGCSURL, url)
+	}
+	r, err := f.Client.Bucket(bucket).Object(key).NewReader(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("gcs get %s: %w", url, err)
+	}
+	defer r.Close()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("gcs get %s: %w", url, err)
+	}
+	return b, nil
+}
+
+// ResolveMessage returns the verified webhook body a Pub/Sub message
+// carries: its Data, or, for a claim-checked message, the object its
+// pointer names, fetched through f and checked against the size and
+// SHA-256 the pointer promised (core.ErrClaimCheckMismatch if not).
+func ResolveMessage(ctx context.Context, m *pubsub.Message, f core.ObjectFetcher) ([]byte, error) {
+	return core.Resolve(ctx, m.Data, m.Attributes, f)
+}

@@ -1,0 +1,121 @@
+package lambda
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+
+	awslambda "github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/elevenrelay/elevenrelay/core"
+)
+
+// Handler is the function's handler: it takes the raw invocation event from
+// API Gateway (REST or HTTP API) or a Function URL, hands the request to the
+// Receiver, and answers in the shape the event came in. It works on bytes
+// (a raw lambda.Handler) so that a megabyte body is not decoded twice.
+type Handler struct {
+	Receiver *core.Receiver
+}
+
+var _ awslambda.Handler = (*Handler)(nil)
+
+// Invoke answers one invocation. It returns an error only if the answer
+// cannot be encoded, which does not happen: every failure, an unreadable
+// event included, is an HTTP answer, so that API Gateway passes on our
+// status and body instead of its own 502.
+func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err error) {
+	ev, derr := decodeEvent(payload)
+	req := &core.Request{
+		Method:    ev.method,
+		Body:      ev.body,
+		RequestID: ev.requestID,
+		SourceIP:  ev.sourceIP,
+	}
+	if req.RequestID == "" {
+		if lc, ok := lambdacontext.FromContext(ctx); ok {
+			req.RequestID = lc.AwsRequestID
+		}
+	}
+	defer func() {
+		// A bug must cost one request a 500, never the process: the runtime
+		// would report a function error and API Gateway a bare 502.
+		if p := recover(); p != nil {
+			res := h.Receiver.Reject(ctx, req, fmt.Errorf("panic: %v", p))
+			out, err = encodeResponse(res)
+		}
+	}()
+	if derr != nil {
+		// Unknown shapes are answered in the payload 2.0 shape, which
+		// Function URLs and HTTP APIs read; there is no better guess.
+		return encodeResponse(h.Receiver.Reject(ctx, req, derr))
+	}
+	req.Headers = headerMap(ev)
+	if ev.isBase64Encoded {
+		body, err := decodeBase64(ev.body)
+		ev.release()
+		if err != nil {
+			return encodeResponse(h.Receiver.Reject(ctx, req, err))
+		}
+		req.Body = body
+	}
+	res := h.Receiver.Handle(ctx, req)
+	if bodyUnused(res) {
+		ev.release()
+	}
+	return encodeResponse(res)
+}
+
+// bodyUnused reports whether, after an answer, nothing can still read the
+// request's body: it was refused (4xx) before or by the queue, or the queue
+// accepted it. After a 5xx or a spill, a timed-out queue call may still be
+// running with the body, so its buffer is left to the garbage collector.
+// Sinks must not keep a message's body after Publish returns.
+func bodyUnused(res core.Response) bool {
+	if res.Status >= 400 && res.Status < 500 {
+		return true
+	}
+	return res.Status == 200 && bytes.HasPrefix(res.Body, []byte(`{"status":"accepted"`))
+}
+
+// headerMap merges the single- and multi-value headers. REST APIs send both,
+// holding the same values; core.HeaderValue treats a repeat of one value as
+// one, and two different signature values as the conflict they are.
+func headerMap(ev httpEvent) map[string][]string {
+	m := make(map[string][]string, len(ev.headers)+len(ev.multiValueHeaders))
+	for k, v := range ev.headers {
+		m[k] = append(m[k], v)
+	}
+	for k, vs := range ev.multiValueHeaders {
+		m[k] = append(m[k], vs...)
+	}
+	return m
+}
+
+// decodeBase64 decodes a body that API Gateway or a Function URL encoded
+// (binary media types, or any type a REST API lists as binary).
+func decodeBase64(b []byte) ([]byte, error) {
+	out := make([]byte, base64.StdEncoding.DecodedLen(len(b)))
+	n, err := base64.StdEncoding.Decode(out, b)
+	if err != nil {
+		return nil, fmt.Errorf("%w: isBase64Encoded is set but the body is not base64", core.ErrBodyRead)
+	}
+	return out[:n], nil
+}
+
+// response is the answer in the fields that the REST proxy integration,
+// HTTP API payload 2.0 and Function URLs all read the same way, so one
+// encoding serves every shape (events.APIGatewayProxyResponse and
+// events.APIGatewayV2HTTPResponse decode it alike).
+type response struct {
+	StatusCode      int               `json:"statusCode"`
+	Headers         map[string]string `json:"headers"`
+	Body            string            `json:"body"`
+	IsBase64Encoded bool              `json:"isBase64Encoded"`
+}
+
+func encodeResponse(res core.Response) ([]byte, error) {
+	return json.Marshal(response{StatusCode: res.Status, Headers: res.Headers, Body: string(res.Body)})
+}

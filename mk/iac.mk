@@ -1,0 +1,87 @@
+# Infrastructure targets: the SAM build hook, the Lambda zip for Terraform and
+# the IaC checks. Included by the main Makefile (include mk/*.mk) and usable on
+# its own: make -f mk/iac.mk <target>. Every variable is a ?= default.
+
+# Keep whatever default goal the including Makefile has (restored at the end),
+# so being included first does not make build-WebhookFunction the default.
+iac_saved_default_goal := $(.DEFAULT_GOAL)
+
+GO ?= go
+GOARCH ?= arm64
+TERRAFORM ?= terraform
+CFN_LINT ?= cfn-lint
+PYTHON ?= python3
+# Directory of a Terraform filesystem mirror holding hashicorp/aws (CI keeps
+# one there); tf-validate installs the provider from it, never from the network.
+TF_PLUGIN_MIRROR ?= /opt/tf-plugins
+LAMBDA_ZIP ?= dist/lambda/bootstrap.zip
+IAC_LOCAL_DIR ?= .local/iac
+
+LAMBDA_PKG := ./lambda/bootstrap
+LAMBDA_GOFLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
+TF_CLI_CONFIG := $(IAC_LOCAL_DIR)/terraformrc
+TF_VALIDATE_DIRS := terraform/aws/modules/receiver terraform/aws/example
+
+.PHONY: build-WebhookFunction lambda-zip lint-iac tf-validate
+
+# Called by `sam build` (template.yaml: BuildMethod makefile), which sets
+# ARTIFACTS_DIR. SAM does not pass the template's Architecture: for x86_64 run
+# GOARCH=amd64 sam build.
+build-WebhookFunction:
+	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set (sam build sets it)" >&2; exit 2; }
+	GOOS=linux GOARCH=$(GOARCH) CGO_ENABLED=0 $(GO) build $(LAMBDA_GOFLAGS) -o "$(ARTIFACTS_DIR)/bootstrap" $(LAMBDA_PKG)
+
+# The deployment zip Terraform uploads. The binary gets a fixed time stamp and
+# the zip no extra attributes, so an unchanged binary gives an unchanged zip
+# (and no redeploy). Lambda needs bootstrap executable: both zip and Python's
+# zipfile keep the file's Unix mode.
+lambda-zip:
+	@mkdir -p $(dir $(LAMBDA_ZIP))
+	GOOS=linux GOARCH=$(GOARCH) CGO_ENABLED=0 $(GO) build $(LAMBDA_GOFLAGS) -o $(dir $(LAMBDA_ZIP))bootstrap $(LAMBDA_PKG)
+	chmod 0755 $(dir $(LAMBDA_ZIP))bootstrap
+	touch -t 198001010000 $(dir $(LAMBDA_ZIP))bootstrap
+	rm -f $(LAMBDA_ZIP)
+	cd $(dir $(LAMBDA_ZIP)) && if command -v zip >/dev/null 2>&1; then \
+		zip -q -X $(notdir $(LAMBDA_ZIP)) bootstrap; \
+	else \
+		$(PYTHON) -m zipfile -c $(notdir $(LAMBDA_ZIP)) bootstrap; \
+	fi
+	@echo "wrote $(LAMBDA_ZIP)"
+
+lint-iac:
+	$(CFN_LINT) template.yaml
+	$(TERRAFORM) fmt -check -recursive -diff terraform
+
+# A CLI configuration that installs hashicorp/aws only from the mirror. It is
+# generated (and git-ignored) because the mirror's path belongs to the machine.
+$(TF_CLI_CONFIG): FORCE
+	@mkdir -p $(dir $@)
+	@printf '%s\n' \
+		'provider_installation {' \
+		'  filesystem_mirror {' \
+		'    path    = "$(abspath $(TF_PLUGIN_MIRROR))"' \
+		'    include = ["registry.terraform.io/hashicorp/aws"]' \
+		'  }' \
+		'  direct {' \
+		'    exclude = ["registry.terraform.io/hashicorp/aws"]' \
+		'  }' \
+		'}' > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+# Google's provider is not in the mirror: terraform/gcp is checked by fmt
+# (lint-iac) and by the HCL tests in terraform/ (go test ./terraform/...).
+# TF_DATA_DIR keeps the .terraform directories under $(IAC_LOCAL_DIR).
+tf-validate: $(TF_CLI_CONFIG)
+	@set -e; for d in $(TF_VALIDATE_DIRS); do \
+		echo "== $$d"; \
+		data="$(abspath $(IAC_LOCAL_DIR))/tfdata/$$(echo $$d | tr / _)"; \
+		TF_CLI_CONFIG_FILE="$(abspath $(TF_CLI_CONFIG))" TF_DATA_DIR="$$data" \
+			$(TERRAFORM) -chdir=$$d init -backend=false -input=false -no-color >/dev/null; \
+		TF_CLI_CONFIG_FILE="$(abspath $(TF_CLI_CONFIG))" TF_DATA_DIR="$$data" \
+			$(TERRAFORM) -chdir=$$d validate -no-color; \
+	done
+
+.PHONY: FORCE
+FORCE:
+
+.DEFAULT_GOAL := $(iac_saved_default_goal)

@@ -1,0 +1,43 @@
+# An example root: `make lambda-zip`, then from the repository root
+#   terraform -chdir=terraform/aws/example init
+#   terraform -chdir=terraform/aws/example apply
+terraform {
+  required_version = ">= 1.5"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 5.0, < 7.0"
+    }
+  }
+}
+
+provider "aws" {
+  region = var.region
+
+  default_tags {
+    tags = {
+      Project = "elevenrelay"
+    }
+  }
+}
+
+locals {
+  # A relative lambda_zip_path is taken from the repository root, wherever
+  # terraform runs from.
+  lambda_zip_path = startswith(var.lambda_zip_path, "/") ? var.lambda_zip_path : "${path.root}/../../../${var.lambda_zip_path}"
+}
+
+module "receiver" {
+  source = "../modules/receiver"
+
+  name                 = var.name
+  lambda_zip_path      = local.lambda_zip_path
+  architecture         = var.architecture
+  webhook_secret       = var.webhook_secret
+  fifo_queue           = var.fifo_queue
+  enable_function_url  = var.enable_function_url
+  enable_alarms        = var.enable_alarms
+  alarm_email          = var.alarm_email
+  force_destroy_bucket = var.force_destroy_bucket
+}

@@ -1,0 +1,29 @@
+output "webhook_url" {
+  description = "Paste this into ElevenLabs as the webhook URL."
+  value       = module.receiver.webhook_url
+}
+
+output "function_url" {
+  description = "The public Function URL, when enabled."
+  value       = module.receiver.function_url
+}
+
+output "queue_url" {
+  description = "URL of the SQS queue."
+  value       = module.receiver.queue_url
+}
+
+output "dead_letter_queue_url" {
+  description = "URL of the dead-letter queue."
+  value       = module.receiver.dead_letter_queue_url
+}
+
+output "claim_check_bucket_name" {
+  description = "S3 claim-check and spill bucket."
+  value       = module.receiver.claim_check_bucket_name
+}
+
+output "webhook_secret_arn" {
+  description = "Secrets Manager secret to put the webhook secret in."
+  value       = module.receiver.webhook_secret_arn
+}

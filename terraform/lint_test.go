@@ -1,0 +1,84 @@
+package terraform_test
+
+import (
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCFNLint(t *testing.T) {
+	t.Parallel()
+	cfnLint := requireTool(t, "cfn-lint", "pip install cfn-lint")
+	// Informational findings included: the template is meant to have none.
+	run(t, 2*time.Minute, "..", os.Environ(), cfnLint, "--include-checks", "I", "--", "template.yaml")
+}
+
+func TestTerraformFmt(t *testing.T) {
+	t.Parallel()
+	tf := requireTool(t, "terraform", "install Terraform >= 1.5 (https://developer.hashicorp.com/terraform/install)")
+	run(t, time.Minute, ".", os.Environ(), tf, "fmt", "-check", "-recursive", "-diff", ".")
+}
+
+// TestSAMTemplateContract checks, as text, the names other parts of the
+// project rely on; cfn-lint checks everything else.
+func TestSAMTemplateContract(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	template := string(data)
+	for _, want := range []string{
+		// sam build runs make build-WebhookFunction (mk/iac.mk).
+		"  WebhookFunction:\n    Type: AWS::Serverless::Function\n    Metadata:\n",
+		"BuildMethod: makefile",
+		"Runtime: provided.al2023",
+		"Handler: bootstrap",
+		"Timeout: 20",
+		"Path: /webhook",
+		"Method: POST",
+		"MaximumMessageSize: 1048576",
+		"SqsManagedSseEnabled: true",
+		"SSEAlgorithm: AES256",
+		"ObjectOwnership: BucketOwnerEnforced",
+		"aws:SecureTransport: \"false\"",
+		"Prefix: spill/",
+		`FilterPattern: '{ $.outcome = "spilled" }'`,
+		"NoEcho: true",
+	} {
+		if !strings.Contains(template, want) {
+			t.Errorf("template.yaml lacks %q", want)
+		}
+	}
+	for _, env := range []string{
+		"ELEVENLABS_WEBHOOK_SECRET_ARN", "SQS_QUEUE_URL", "CLAIM_CHECK_BUCKET",
+		"WEBHOOK_TOLERANCE", "PUBLISH_TIMEOUT", "LOG_LEVEL",
+	} {
+		if !regexp.MustCompile(`(?m)^ {10}` + env + `: `).MatchString(template) {
+			t.Errorf("template.yaml does not set the function's %s", env)
+		}
+	}
+	outputs := template[strings.Index(template, "\nOutputs:\n"):]
+	for _, name := range []string{
+		"WebhookUrl", "FunctionUrl", "QueueUrl", "QueueArn",
+		"DeadLetterQueueUrl", "ClaimCheckBucketName", "WebhookSecretArn",
+	} {
+		if !strings.Contains(outputs, "\n  "+name+":\n") {
+			t.Errorf("template.yaml has no output %s", name)
+		}
+	}
+	// Only X-Ray may have "*" as a resource in the function's role.
+	if n := strings.Count(template, `Resource: "*"`); n != 1 {
+		t.Errorf(`template.yaml has %d Resource: "*", want 1 (X-Ray)`, n)
+	}
+
+	mk, err := os.ReadFile("../mk/iac.mk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^build-WebhookFunction:`).Match(mk) {
+		t.Error("mk/iac.mk has no build-WebhookFunction target for sam build")
+	}
+}
