@@ -60,3 +60,11 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	}
 }
+
+func TestPrepareInvokeAccepts(t *testing.T) {
+	for _, size := range InvokeSizes {
+		if err := PrepareInvoke(Body(size.Bytes))(); err != nil {
+			t.Errorf("%s: %v", size.Name, err)
+		}
+	}
+}

@@ -14,15 +14,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -44,7 +41,6 @@ type config struct {
 	nodeDir    string
 	root       string
 	bootstrap  string
-	lambdaPkg  string
 	coldRuns   int
 	skipVerify bool
 	skipNode   bool
@@ -56,13 +52,12 @@ func main() {
 	testing.Init()
 	var c config
 	flag.StringVar(&c.out, "out", "", "write the Markdown report here too (keeps its '"+reproduceHeading+"' section)")
-	flag.DurationVar(&c.benchtime, "benchtime", 300*time.Millisecond, "time per Go benchmark run")
+	flag.DurationVar(&c.benchtime, "benchtime", 200*time.Millisecond, "time per Go benchmark run")
 	flag.StringVar(&c.clock, "clock", "cpu", "what a verification's time is: cpu (the process's CPU time, steady on a busy machine) or wall")
-	flag.IntVar(&c.rounds, "rounds", 5, "runs of every case, interleaved; the median is reported")
+	flag.IntVar(&c.rounds, "rounds", 9, "runs of every case, interleaved; the median is reported")
 	flag.StringVar(&c.nodeDir, "node", "node", "folder with bench.js and node_modules (npm ci)")
 	flag.StringVar(&c.root, "root", "..", "the main module's folder")
 	flag.StringVar(&c.bootstrap, "bootstrap", "./lambda/bootstrap", "the Lambda bootstrap's main package, relative to -root")
-	flag.StringVar(&c.lambdaPkg, "lambda", "./lambda", "the package with the Lambda invoke benchmarks (Benchmark*Invoke*), relative to -root")
 	flag.IntVar(&c.coldRuns, "coldstart-runs", 30, "fresh processes per binary for the cold start")
 	flag.BoolVar(&c.skipVerify, "skip-verify", false, "leave out the verification table (Go and Node)")
 	flag.BoolVar(&c.skipNode, "skip-node", false, "leave out the Node SDK")
@@ -130,11 +125,7 @@ type coldResult struct {
 }
 
 type invokeResult struct {
-	name        string
-	nsPerOp     float64
-	floorNs     float64 // the floor at the size in the name, if it names one
-	allocsPerOp int64
-	bytesPerOp  int64
+	floor, invoke result
 }
 
 type report struct {
@@ -154,61 +145,73 @@ type report struct {
 	invokeNote  string
 }
 
-// runGo times every Go verifier at every size, rounds times, interleaving
-// the cases so that a burst of load elsewhere hits them all alike.
+// A job is one case to time: prepare is called once per round and returns
+// the operation, which must succeed.
+type job struct {
+	name, size string
+	bytes      int
+	prepare    func() func() error
+}
+
+// runGo times every Go verifier at every size.
 func runGo(c config) []result {
-	type key struct{ v, s int }
-	type sample struct {
-		testing.BenchmarkResult
-		cpu time.Duration
-	}
-	samples := map[key][]sample{}
-	for round := 0; round < c.rounds; round++ {
-		log.Printf("Go verifiers, round %d of %d", round+1, c.rounds)
-		for vi, v := range bench.Verifiers {
-			for si, size := range bench.Sizes {
+	var jobs []job
+	for _, v := range bench.Verifiers {
+		for _, size := range bench.Sizes {
+			jobs = append(jobs, job{v.Name, size.Name, size.Bytes, func() func() error {
 				body := bench.Body(size.Bytes)
 				verify := v.Prepare(body)
-				if err := verify(body); err != nil {
-					log.Fatalf("%s refused its own signature: %v", v.Name, err)
-				}
-				var cpu time.Duration
-				res := testing.Benchmark(func(b *testing.B) {
-					b.SetBytes(int64(len(body)))
-					b.ReportAllocs()
-					start := processCPU()
-					for i := 0; i < b.N; i++ {
-						if err := verify(body); err != nil {
-							b.Fatal(err)
-						}
+				return func() error { return verify(body) }
+			}})
+		}
+	}
+	return measure("Go verifiers", jobs, c)
+}
+
+// measure times every job c.rounds times, interleaving the jobs so that a
+// burst of load elsewhere hits them all alike, and keeps the median.
+func measure(what string, jobs []job, c config) []result {
+	ns := make([][]float64, len(jobs))
+	first := make([]testing.BenchmarkResult, len(jobs))
+	for round := 0; round < c.rounds; round++ {
+		log.Printf("%s, round %d of %d", what, round+1, c.rounds)
+		for ji, j := range jobs {
+			op := j.prepare()
+			if err := op(); err != nil {
+				log.Fatalf("%s at %s: %v", j.name, j.size, err)
+			}
+			var cpu time.Duration
+			res := testing.Benchmark(func(b *testing.B) {
+				b.SetBytes(int64(j.bytes))
+				b.ReportAllocs()
+				start := processCPU()
+				for i := 0; i < b.N; i++ {
+					if err := op(); err != nil {
+						b.Fatal(err)
 					}
-					cpu = processCPU() - start // the last call has the final b.N
-				})
-				if res.N == 0 {
-					log.Fatalf("%s at %s failed", v.Name, size.Name)
 				}
-				samples[key{vi, si}] = append(samples[key{vi, si}], sample{res, cpu})
+				cpu = processCPU() - start // the last call has the final b.N
+			})
+			if res.N == 0 {
+				log.Fatalf("%s at %s failed", j.name, j.size)
+			}
+			t := res.T
+			if c.clock == "cpu" {
+				t = cpu
+			}
+			ns[ji] = append(ns[ji], float64(t.Nanoseconds())/float64(res.N))
+			if round == 0 {
+				first[ji] = res
 			}
 		}
 	}
-	var out []result
-	for vi, v := range bench.Verifiers {
-		for si, size := range bench.Sizes {
-			s := samples[key{vi, si}]
-			ns := make([]float64, len(s))
-			for i, r := range s {
-				t := r.T
-				if c.clock == "cpu" {
-					t = r.cpu
-				}
-				ns[i] = float64(t.Nanoseconds()) / float64(r.N)
-			}
-			med := medianF(ns)
-			out = append(out, result{
-				name: v.Name, size: size.Name, nsPerOp: med,
-				allocsPerOp: s[0].AllocsPerOp(), bytesPerOp: s[0].AllocedBytesPerOp(),
-				spread: (slices.Max(ns) - slices.Min(ns)) / med,
-			})
+	out := make([]result, len(jobs))
+	for ji, j := range jobs {
+		med := medianF(ns[ji])
+		out[ji] = result{
+			name: j.name, size: j.size, nsPerOp: med,
+			allocsPerOp: first[ji].AllocsPerOp(), bytesPerOp: first[ji].AllocedBytesPerOp(),
+			spread: (slices.Max(ns[ji]) - slices.Min(ns[ji])) / med,
 		}
 	}
 	return out
@@ -299,45 +302,6 @@ func runNode(c config, r *report) error {
 // coldEventBytes is the body size of the cold-start invocation.
 const coldEventBytes = 5 << 10
 
-// functionURLEvent is a Function URL (HTTP API payload 2.0) request carrying
-// body, signed now.
-func functionURLEvent(body []byte) []byte {
-	ev := map[string]any{
-		"version":        "2.0",
-		"routeKey":       "$default",
-		"rawPath":        "/",
-		"rawQueryString": "",
-		"headers": map[string]string{
-			"content-type":         "application/json",
-			"elevenlabs-signature": bench.ElevenLabsHeader(body),
-			"host":                 "bench.lambda-url.us-east-1.on.aws",
-			"user-agent":           "ElevenLabs/1.0",
-		},
-		"requestContext": map[string]any{
-			"accountId":    "anonymous",
-			"apiId":        "bench",
-			"domainName":   "bench.lambda-url.us-east-1.on.aws",
-			"domainPrefix": "bench",
-			"http": map[string]string{
-				"method": "POST", "path": "/", "protocol": "HTTP/1.1",
-				"sourceIp": "127.0.0.1", "userAgent": "ElevenLabs/1.0",
-			},
-			"requestId": "bench-request",
-			"routeKey":  "$default",
-			"stage":     "$default",
-			"time":      time.Now().UTC().Format("02/Jan/2006:15:04:05 -0700"),
-			"timeEpoch": time.Now().UnixMilli(),
-		},
-		"body":            string(body),
-		"isBase64Encoded": false,
-	}
-	b, err := json.Marshal(ev)
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
-
 // runColdStart builds the hello-world function and, when the main module has
 // one, the real bootstrap, both stripped as they are deployed, and starts
 // each c.coldRuns times, alternating, against the loopback Runtime API.
@@ -401,7 +365,7 @@ func runColdStart(c config, r *report) {
 		r.cold = append(r.cold, cr)
 	}
 
-	event := functionURLEvent(bench.Body(coldEventBytes))
+	event := bench.FunctionURLEvent(bench.Body(coldEventBytes))
 	runs := make([][]coldstart.Run, len(targets))
 	log.Printf("cold start: %d runs of each binary, alternating", c.coldRuns)
 	for n := 0; n < c.coldRuns; n++ {
@@ -419,116 +383,26 @@ func runColdStart(c config, r *report) {
 	}
 }
 
-// runInvoke runs the lambda package's invoke benchmarks, when it has them.
+// runInvoke times one invocation of the real Lambda handler beside the
+// floor at the same sizes, the same way as the verifiers.
 func runInvoke(c config, r *report) {
-	dir := filepath.Join(c.root, filepath.FromSlash(c.lambdaPkg))
-	if _, err := os.Stat(dir); err != nil {
-		r.invokeNote = fmt.Sprintf("The Lambda adapter is not in this checkout (no %s package): invoke cost not measured.", c.lambdaPkg)
-		log.Printf("invoke: %s", r.invokeNote)
-		return
+	floor := bench.Verifiers[0]
+	var jobs []job
+	for _, size := range bench.InvokeSizes {
+		jobs = append(jobs,
+			job{floor.Name, size.Name, size.Bytes, func() func() error {
+				body := bench.Body(size.Bytes)
+				verify := floor.Prepare(body)
+				return func() error { return verify(body) }
+			}},
+			job{"lambda.Handler.Invoke", size.Name, size.Bytes, func() func() error {
+				return bench.PrepareInvoke(bench.Body(size.Bytes))
+			}})
 	}
-	log.Printf("invoke: go test -bench Invoke %s", c.lambdaPkg)
-	cmd := exec.Command("go", "test", "-run", "^$", "-bench", "Invoke", "-benchmem",
-		"-benchtime", c.benchtime.String(), "-count", fmt.Sprint(c.rounds), c.lambdaPkg)
-	cmd.Dir = c.root
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		r.invokeNote = fmt.Sprintf("`go test -bench Invoke %s` failed: %v", c.lambdaPkg, err)
-		log.Print(r.invokeNote)
-		return
+	res := measure("Lambda invoke", jobs, c)
+	for i := 0; i+1 < len(res); i += 2 {
+		r.invoke = append(r.invoke, invokeResult{floor: res[i], invoke: res[i+1]})
 	}
-	r.invoke = parseBenchOutput(bytes.NewReader(out))
-	if len(r.invoke) == 0 {
-		r.invokeNote = fmt.Sprintf("%s has no Invoke benchmark yet.", c.lambdaPkg)
-	}
-	for i := range r.invoke {
-		if n := sizeInName(r.invoke[i].name); n > 0 {
-			r.invoke[i].floorNs = floorAt(n, c.rounds)
-		}
-	}
-}
-
-var sizeRE = regexp.MustCompile(`(\d+)_?(KiB|MiB|KB|MB)`)
-
-// sizeInName finds a body size such as 5KiB or 1MiB in a benchmark's name.
-func sizeInName(name string) int {
-	m := sizeRE.FindStringSubmatch(name)
-	if m == nil {
-		return 0
-	}
-	n, _ := strconv.Atoi(m[1])
-	if strings.HasPrefix(m[2], "M") {
-		return n << 20
-	}
-	return n << 10
-}
-
-// floorAt is the median time of the HMAC floor on a body of n bytes.
-func floorAt(n, rounds int) float64 {
-	body := bench.Body(n)
-	verify := bench.Verifiers[0].Prepare(body)
-	var ns []float64
-	for range rounds {
-		res := testing.Benchmark(func(b *testing.B) {
-			for i := 0; i < b.N; i++ {
-				verify(body)
-			}
-		})
-		ns = append(ns, float64(res.T.Nanoseconds())/float64(res.N))
-	}
-	return medianF(ns)
-}
-
-// parseBenchOutput reads `go test -bench` lines and keeps the median ns/op
-// of each benchmark over its counts.
-func parseBenchOutput(rd io.Reader) []invokeResult {
-	b, _ := io.ReadAll(rd)
-	type acc struct {
-		ns             []float64
-		allocs, bytesN int64
-	}
-	var order []string
-	m := map[string]*acc{}
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") {
-			continue
-		}
-		name := f[0]
-		if i := strings.LastIndex(name, "-"); i > 0 {
-			name = name[:i] // the GOMAXPROCS suffix
-		}
-		a := m[name]
-		if a == nil {
-			a = &acc{allocs: -1, bytesN: -1}
-			m[name] = a
-			order = append(order, name)
-		}
-		for i := 2; i+1 < len(f); i += 2 {
-			var v float64
-			if _, err := fmt.Sscan(f[i], &v); err != nil {
-				continue
-			}
-			switch f[i+1] {
-			case "ns/op":
-				a.ns = append(a.ns, v)
-			case "allocs/op":
-				a.allocs = int64(v)
-			case "B/op":
-				a.bytesN = int64(v)
-			}
-		}
-	}
-	var out []invokeResult
-	for _, name := range order {
-		a := m[name]
-		if len(a.ns) == 0 {
-			continue
-		}
-		out = append(out, invokeResult{name: strings.TrimPrefix(name, "Benchmark"), nsPerOp: medianF(a.ns), allocsPerOp: a.allocs, bytesPerOp: a.bytesN})
-	}
-	return out
 }
 
 func machineFacts() []string {
@@ -682,17 +556,14 @@ func (r *report) lambda(p func(string, ...any)) {
 
 	p("\n## Lambda invoke cost\n\n")
 	if len(r.invoke) > 0 {
-		p("`go test -bench Invoke` in the Lambda package (median of the counts), beside the floor above:\n\n")
-		p("| benchmark | time | floor | × floor | allocs/op | B/op |\n|---|---:|---:|---:|---:|---:|\n")
+		p("One invocation of the real handler (`lambda.Handler.Invoke`), from the raw Function URL event bytes to the response bytes, ")
+		p("with a queue that accepts at once and logging on into a discarding handler, timed as above beside the floor at the same size: ")
+		p("decoding the event, verifying, the SHA-256 of the body for `content_sha256`, the message, the answer and the log line.\n\n")
+		p("| body | invoke | floor | × floor | allocs/op | B/op |\n|---|---:|---:|---:|---:|---:|\n")
 		for _, x := range r.invoke {
-			ratio, floorNs := "—", "—"
-			if x.floorNs > 0 {
-				ratio = fmt.Sprintf("%.2f×", x.nsPerOp/x.floorNs)
-				floorNs = formatNs(x.floorNs)
-			}
-			p("| %s | %s | %s | %s | %d | %s |\n", x.name, formatNs(x.nsPerOp), floorNs, ratio, x.allocsPerOp, formatBytes(x.bytesPerOp))
+			p("| %s | %s | %s | %.2f× | %d | %s |\n", x.invoke.size, formatNs(x.invoke.nsPerOp), formatNs(x.floor.nsPerOp),
+				x.invoke.nsPerOp/x.floor.nsPerOp, x.invoke.allocsPerOp, formatBytes(x.invoke.bytesPerOp))
 		}
-		p("\nThe floor column is the HMAC-SHA256 floor above, timed at the body size in the benchmark's name.\n")
 	}
 	if r.invokeNote != "" {
 		p("%s\n", r.invokeNote)
