@@ -10,7 +10,6 @@ package coldstart
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -106,19 +105,18 @@ func median(runs []Run, f func(Run) time.Duration) time.Duration {
 	return (d[len(d)/2-1] + d[len(d)/2]) / 2
 }
 
-// RuntimeAPI is the loopback Runtime API. It serves one run at a time.
+// RuntimeAPI is the loopback Runtime API. Each run gets a listener of its
+// own, closed when its process is gone, so that a request still in flight
+// from a stopped process can never take the next process's event.
 type RuntimeAPI struct {
-	ln  net.Listener
-	srv *http.Server
-
-	mu  sync.Mutex
-	n   int
-	cur *runState
+	mu sync.Mutex
+	n  int
 }
 
 type runState struct {
 	id       string
 	event    []byte
+	mu       sync.Mutex
 	sent     bool
 	next     chan time.Time // first /next
 	response chan posted    // first response, or an error report
@@ -132,42 +130,21 @@ type posted struct {
 
 const apiPrefix = "/2018-06-01/runtime/"
 
-// NewRuntimeAPI listens on a free loopback port; Close stops it.
-func NewRuntimeAPI() (*RuntimeAPI, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	a := &RuntimeAPI{ln: ln}
-	a.srv = &http.Server{Handler: http.HandlerFunc(a.serve)}
-	go a.srv.Serve(ln)
-	return a, nil
-}
+// NewRuntimeAPI returns a Runtime API; Close releases it.
+func NewRuntimeAPI() (*RuntimeAPI, error) { return &RuntimeAPI{}, nil }
 
-// Close stops the server.
-func (a *RuntimeAPI) Close() {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	a.srv.Shutdown(ctx)
-	a.srv.Close()
-}
+// Close releases the API. Runs close their own listeners.
+func (a *RuntimeAPI) Close() {}
 
-func (a *RuntimeAPI) serve(w http.ResponseWriter, r *http.Request) {
+func (st *runState) serve(w http.ResponseWriter, r *http.Request) {
 	at := time.Now()
-	a.mu.Lock()
-	st := a.cur
-	a.mu.Unlock()
-	if st == nil {
-		http.Error(w, "no run in progress", http.StatusInternalServerError)
-		return
-	}
 	path := strings.TrimPrefix(r.URL.Path, apiPrefix)
 	switch {
 	case r.Method == http.MethodGet && path == "invocation/next":
-		a.mu.Lock()
+		st.mu.Lock()
 		first := !st.sent
 		st.sent = true
-		a.mu.Unlock()
+		st.mu.Unlock()
 		if !first {
 			// The function is ready for a second event: hold it, as Lambda
 			// does, until the process is stopped.
@@ -220,19 +197,18 @@ func (a *RuntimeAPI) Run(opts Options) (Run, error) {
 		next:     make(chan time.Time, 1),
 		response: make(chan posted, 1),
 	}
-	a.mu.Lock()
-	a.cur = st
-	a.mu.Unlock()
-	defer func() {
-		a.mu.Lock()
-		a.cur = nil
-		a.mu.Unlock()
-	}()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return Run{}, err
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(st.serve)}
+	go srv.Serve(ln)
+	defer srv.Close() // after stop: also ends a held /next
 
 	cmd := exec.Command(opts.Binary)
 	cmd.Env = append([]string{
 		"PATH=" + os.Getenv("PATH"),
-		"AWS_LAMBDA_RUNTIME_API=" + a.ln.Addr().String(),
+		"AWS_LAMBDA_RUNTIME_API=" + ln.Addr().String(),
 		"AWS_LAMBDA_FUNCTION_NAME=bench",
 		"AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128",
