@@ -362,9 +362,7 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	if hr.Method == http.MethodPost {
 		body, err := readBody(w, hr, r.maxBody())
 		if err != nil {
-			res := ErrorResponse(err)
-			r.log(hr.Context(), req, result{response: res, outcome: outcomeOf(err), err: err}, 0)
-			writeResponse(w, res)
+			writeResponse(w, r.Reject(hr.Context(), req, err))
 			return
 		}
 		req.Body = body

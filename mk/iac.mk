@@ -27,7 +27,7 @@ TF_VALIDATE_DIRS := terraform/aws/modules/receiver terraform/aws/example
 # Called by `sam build` (template.yaml: BuildMethod makefile), which sets
 # ARTIFACTS_DIR. SAM does not pass the template's Architecture: for x86_64 run
 # GOARCH=amd64 sam build.
-build-WebhookFunction:
+build-WebhookFunction: ## for `sam build`: write $(ARTIFACTS_DIR)/bootstrap (GOARCH=arm64 by default)
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set (sam build sets it)" >&2; exit 2; }
 	GOOS=linux GOARCH=$(GOARCH) CGO_ENABLED=0 $(GO) build $(LAMBDA_GOFLAGS) -o "$(ARTIFACTS_DIR)/bootstrap" $(LAMBDA_PKG)
 
@@ -35,7 +35,7 @@ build-WebhookFunction:
 # the zip no extra attributes, so an unchanged binary gives an unchanged zip
 # (and no redeploy). Lambda needs bootstrap executable: both zip and Python's
 # zipfile keep the file's Unix mode.
-lambda-zip:
+lambda-zip: ## write dist/lambda/bootstrap.zip for Terraform or the console
 	@mkdir -p $(dir $(LAMBDA_ZIP))
 	GOOS=linux GOARCH=$(GOARCH) CGO_ENABLED=0 $(GO) build $(LAMBDA_GOFLAGS) -o $(dir $(LAMBDA_ZIP))bootstrap $(LAMBDA_PKG)
 	chmod 0755 $(dir $(LAMBDA_ZIP))bootstrap
@@ -48,7 +48,7 @@ lambda-zip:
 	fi
 	@echo "wrote $(LAMBDA_ZIP)"
 
-lint-iac:
+lint-iac: ## cfn-lint template.yaml and terraform fmt -check
 	$(CFN_LINT) template.yaml
 	$(TERRAFORM) fmt -check -recursive -diff terraform
 
@@ -71,7 +71,7 @@ $(TF_CLI_CONFIG): FORCE
 # Google's provider is not in the mirror: terraform/gcp is checked by fmt
 # (lint-iac) and by the HCL tests in terraform/ (go test ./terraform/...).
 # TF_DATA_DIR keeps the .terraform directories under $(IAC_LOCAL_DIR).
-tf-validate: $(TF_CLI_CONFIG)
+tf-validate: $(TF_CLI_CONFIG) ## terraform init (from the provider mirror) and validate for terraform/aws
 	@set -e; for d in $(TF_VALIDATE_DIRS); do \
 		echo "== $$d"; \
 		data="$(abspath $(IAC_LOCAL_DIR))/tfdata/$$(echo $$d | tr / _)"; \
