@@ -38,7 +38,7 @@ type VerifierOptions struct {
 // It is safe for concurrent use.
 type Verifier struct {
 	secrets   [][]byte
-	pools     []*sync.Pool // one pool of keyed HMACs per secret
+	pools     []*sync.Pool // one pool of *keyedMAC per secret
 	tolerance int64        // seconds
 	now       func() time.Time
 }
@@ -71,7 +71,7 @@ func NewVerifier(secrets []string, opts VerifierOptions) (*Verifier, error) {
 		v.secrets = append(v.secrets, key)
 		// Keyed HMACs are reused: hmac.New hashes the padded key twice,
 		// which at small bodies costs as much as the body itself.
-		v.pools = append(v.pools, &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }})
+		v.pools = append(v.pools, &sync.Pool{New: func() any { return &keyedMAC{h: hmac.New(sha256.New, key)} }})
 	}
 	if len(v.secrets) == 0 {
 		return nil, ErrNoSecret
@@ -90,8 +90,10 @@ func (v *Verifier) Verify(body []byte, header string) (Signature, error) {
 	if header == "" {
 		return Signature{}, ErrMissingSignature
 	}
-	p, err := parseSignatureHeader(header)
-	if err != nil {
+	// The parsed header lives on the stack: at small bodies a heap copy of
+	// its 1 KiB of v0 slots cost as much as the HMAC's fixed work.
+	var p parsedHeader
+	if err := parseSignatureHeaderInto(header, &p); err != nil {
 		return Signature{}, err
 	}
 	ts, err := parseTimestamp(p.t)
@@ -106,15 +108,10 @@ func (v *Verifier) Verify(body []byte, header string) (Signature, error) {
 
 	// One HMAC per secret, whatever the number of v0 parts, so extra parts
 	// cost a 32-byte comparison each and never another pass over the body.
-	var sum [sha256.Size]byte
 	matched := false
 	for i := range v.secrets {
-		mac := v.pools[i].Get().(hash.Hash)
-		mac.Reset()
-		mac.Write([]byte(p.t))
-		mac.Write([]byte{'.'})
-		mac.Write(body)
-		mac.Sum(sum[:0])
+		mac := v.pools[i].Get().(*keyedMAC)
+		sum := mac.sum(p.t, body)
 		v.pools[i].Put(mac)
 		for _, want := range p.v0[:p.nv0] {
 			// Every candidate is compared, without an early exit, so the
@@ -130,6 +127,26 @@ func (v *Verifier) Verify(body []byte, header string) (Signature, error) {
 	return sig, nil
 }
 
+// keyedMAC is a keyed HMAC with the scratch space one verification needs.
+// The buffers live beside the pooled hash because anything passed to a
+// hash.Hash method escapes: stack buffers would be allocated on every call.
+type keyedMAC struct {
+	h      hash.Hash
+	prefix [24]byte // "<t>." (t has at most 19 digits)
+	out    [sha256.Size]byte
+}
+
+// sum returns HMAC(t "." body) without allocating.
+func (m *keyedMAC) sum(t string, body []byte) [sha256.Size]byte {
+	m.h.Reset()
+	n := copy(m.prefix[:len(m.prefix)-1], t)
+	m.prefix[n] = '.'
+	m.h.Write(m.prefix[:n+1])
+	m.h.Write(body)
+	m.h.Sum(m.out[:0])
+	return m.out
+}
+
 // parsedHeader holds the parts of a signature header that matter. v0 is a
 // fixed array so that parsing does not allocate.
 type parsedHeader struct {
@@ -143,10 +160,19 @@ type parsedHeader struct {
 // v0 values that are not 64 hex digits cannot match and are dropped, but a
 // header must still name a v0 to be understood.
 func parseSignatureHeader(h string) (*parsedHeader, error) {
-	if len(h) > MaxSignatureHeaderBytes {
-		return nil, fmt.Errorf("%w: longer than %d bytes", ErrMalformedSignature, MaxSignatureHeaderBytes)
-	}
 	p := new(parsedHeader)
+	if err := parseSignatureHeaderInto(h, p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// parseSignatureHeaderInto is parseSignatureHeader into a caller's p, so
+// that Verify can keep it on the stack.
+func parseSignatureHeaderInto(h string, p *parsedHeader) error {
+	if len(h) > MaxSignatureHeaderBytes {
+		return fmt.Errorf("%w: longer than %d bytes", ErrMalformedSignature, MaxSignatureHeaderBytes)
+	}
 	seenT, seenV0 := false, false
 	parts := 0
 	for rest := h; rest != ""; {
@@ -158,16 +184,16 @@ func parseSignatureHeader(h string) (*parsedHeader, error) {
 		}
 		parts++
 		if parts > MaxSignatureParts {
-			return nil, fmt.Errorf("%w: more than %d parts", ErrMalformedSignature, MaxSignatureParts)
+			return fmt.Errorf("%w: more than %d parts", ErrMalformedSignature, MaxSignatureParts)
 		}
 		key, val, ok := strings.Cut(part, "=")
 		if !ok {
-			return nil, fmt.Errorf("%w: part is not key=value", ErrMalformedSignature)
+			return fmt.Errorf("%w: part is not key=value", ErrMalformedSignature)
 		}
 		switch strings.TrimSpace(key) {
 		case "t":
 			if seenT {
-				return nil, fmt.Errorf("%w: more than one t", ErrMalformedSignature)
+				return fmt.Errorf("%w: more than one t", ErrMalformedSignature)
 			}
 			seenT = true
 			p.t = strings.TrimSpace(val)
@@ -182,9 +208,9 @@ func parseSignatureHeader(h string) (*parsedHeader, error) {
 		}
 	}
 	if !seenT || !seenV0 {
-		return nil, ErrNoV0
+		return ErrNoV0
 	}
-	return p, nil
+	return nil
 }
 
 // parseTimestamp accepts only plain decimal digits: no sign, no fraction, no

@@ -1,0 +1,22 @@
+# Side-by-side benchmarks against peer verifiers, the HMAC floor and Lambda
+# cold start (issue 6). They live in bench/, a module of its own, so that
+# the product never depends on the peers. Not part of `make test`.
+
+BENCH_NODE := bench/node
+# Extra flags for bench/cmd/report, e.g. BENCH_PEERS_FLAGS='-rounds 9 -clock wall'.
+BENCH_PEERS_FLAGS ?=
+
+.PHONY: bench-peers bench-peers-test bench-coldstart
+
+# npm ci only when the lock file changed since the last install.
+$(BENCH_NODE)/node_modules/.package-lock.json: $(BENCH_NODE)/package-lock.json $(BENCH_NODE)/package.json
+	cd $(BENCH_NODE) && npm ci --no-audit --no-fund
+
+bench-peers: $(BENCH_NODE)/node_modules/.package-lock.json ## verification vs the HMAC floor and peers (Go, Node SDK), cold start, invoke cost; writes docs/performance.md
+	cd bench && $(GO) run ./cmd/report -out ../docs/performance.md $(BENCH_PEERS_FLAGS)
+
+bench-coldstart: ## only the Lambda cold start against a hello-world aws-lambda-go function
+	cd bench && $(GO) run ./cmd/report -skip-verify -skip-invoke $(BENCH_PEERS_FLAGS)
+
+bench-peers-test: ## fast check that every benchmarked verifier accepts a valid signature and refuses a tampered body
+	cd bench && $(GO) vet ./... && $(GO) test -short -count=1 ./...
