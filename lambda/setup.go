@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -39,8 +38,9 @@ type Options struct {
 	// Logger gets the start-up lines and one line per request; nil means
 	// JSON lines on standard output at LOG_LEVEL.
 	Logger *slog.Logger
-	// AWS is the SDK configuration; nil means config.LoadDefaultConfig,
-	// which reads AWS_REGION, AWS_ENDPOINT_URL and the function's role.
+	// AWS is the SDK configuration; nil means AWSConfigFromEnv, which
+	// reads AWS_REGION, AWS_ENDPOINT_URL and the function's role from the
+	// variables Lambda sets.
 	AWS *aws.Config
 }
 
@@ -74,7 +74,7 @@ func New(ctx context.Context, opts Options) *Handler {
 	if opts.AWS != nil {
 		awsCfg = opts.AWS.Copy()
 	} else {
-		c, err := LoadAWSConfig(ctx)
+		c, err := AWSConfigFromEnv()
 		if err != nil {
 			return failClosed(err)
 		}
@@ -121,17 +121,6 @@ func New(ctx context.Context, opts Options) *Handler {
 		log.Warn("lambda: no " + core.EnvClaimCheck + "; bodies larger than the queue's limit get 413, and a queue outage 503 instead of a spill")
 	}
 	return &Handler{Receiver: r}
-}
-
-// LoadAWSConfig is the SDK configuration New uses when Options.AWS is nil:
-// the default chain (AWS_REGION, AWS_ENDPOINT_URL, the function's role),
-// with retries bounded so that the publish timeout decides.
-func LoadAWSConfig(ctx context.Context) (aws.Config, error) {
-	c, err := config.LoadDefaultConfig(ctx, config.WithRetryMaxAttempts(sdkMaxAttempts))
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("AWS SDK configuration: %w", err)
-	}
-	return c, nil
 }
 
 // Queue is the publishing side that New wires from the configuration: SQS
