@@ -81,27 +81,41 @@ func New(ctx context.Context, opts Options) *Handler {
 		awsCfg = c
 	}
 
-	secretSource := core.EnvSecret
-	if cfg.SecretARN != "" {
-		if len(cfg.Secrets) > 0 {
-			log.Warn("lambda: both " + core.EnvSecret + " and " + core.EnvSecretARN + " are set; using the secret from Secrets Manager only")
-		}
-		sctx, cancel := context.WithTimeout(ctx, startupTimeout)
-		secrets, err := LoadSecrets(sctx, secretsmanager.NewFromConfig(awsCfg), cfg.SecretARN)
-		cancel()
-		if err != nil {
-			return failClosed(fmt.Errorf("%s=%s: %w", core.EnvSecretARN, cfg.SecretARN, err))
-		}
-		cfg.Secrets, secretSource = secrets, core.EnvSecretARN
-	}
-	if len(cfg.Secrets) == 0 {
-		return failClosed(fmt.Errorf("%w: set %s, or %s to a Secrets Manager secret", core.ErrNoSecret, core.EnvSecret, core.EnvSecretARN))
+	noSecret := fmt.Errorf("%w: set %s, or %s to a Secrets Manager secret", core.ErrNoSecret, core.EnvSecret, core.EnvSecretARN)
+	if cfg.SecretARN == "" && len(cfg.Secrets) == 0 {
+		return failClosed(noSecret)
 	}
 	if cfg.SQSQueueURL == "" {
 		return failClosed(fmt.Errorf("%w: set %s to the queue's URL", core.ErrConfig, core.EnvSQSQueueURL))
 	}
 
-	q := NewQueue(ctx, cfg, awsCfg, getenv, log)
+	// The queue's size limit and the secret are independent calls at start:
+	// make them at the same time. NewQueue gets its own copy of cfg, whose
+	// Secrets are set below.
+	var q *Queue
+	wired := make(chan struct{})
+	go func(cfg core.Config) {
+		defer close(wired)
+		q = NewQueue(ctx, cfg, awsCfg, getenv, log)
+	}(cfg)
+	secretSource := core.EnvSecret
+	var secretErr error
+	if cfg.SecretARN != "" {
+		if len(cfg.Secrets) > 0 {
+			log.Warn("lambda: both " + core.EnvSecret + " and " + core.EnvSecretARN + " are set; using the secret from Secrets Manager only")
+		}
+		sctx, cancel := context.WithTimeout(ctx, startupTimeout)
+		cfg.Secrets, secretErr = LoadSecrets(sctx, secretsmanager.NewFromConfig(awsCfg), cfg.SecretARN)
+		cancel()
+		secretSource = core.EnvSecretARN
+	}
+	<-wired
+	if secretErr != nil {
+		return failClosed(fmt.Errorf("%s=%s: %w", core.EnvSecretARN, cfg.SecretARN, secretErr))
+	}
+	if len(cfg.Secrets) == 0 {
+		return failClosed(noSecret)
+	}
 	var store core.ObjectStore
 	if q.Bucket != nil {
 		store = q.Bucket
