@@ -30,7 +30,7 @@ func TestFaults(t *testing.T) {
 	testenv.AWSEnv(t, moto.Endpoint)
 	motoAddr := strings.TrimPrefix(moto.Endpoint, "http://")
 	ctx := context.Background()
-	direct, err := LoadAWSConfig(ctx)
+	direct, err := AWSConfigFromEnv()
 	require.NoError(t, err)
 	c := awsClients{cfg: direct, sqs: sqs.NewFromConfig(direct)}
 	c.s3 = s3.NewFromConfig(direct, func(o *s3.Options) { o.UsePathStyle = true })

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -39,8 +38,9 @@ type Options struct {
 	// Logger gets the start-up lines and one line per request; nil means
 	// JSON lines on standard output at LOG_LEVEL.
 	Logger *slog.Logger
-	// AWS is the SDK configuration; nil means config.LoadDefaultConfig,
-	// which reads AWS_REGION, AWS_ENDPOINT_URL and the function's role.
+	// AWS is the SDK configuration; nil means AWSConfigFromEnv, which
+	// reads AWS_REGION, AWS_ENDPOINT_URL and the function's role from the
+	// variables Lambda sets.
 	AWS *aws.Config
 }
 
@@ -74,34 +74,48 @@ func New(ctx context.Context, opts Options) *Handler {
 	if opts.AWS != nil {
 		awsCfg = opts.AWS.Copy()
 	} else {
-		c, err := LoadAWSConfig(ctx)
+		c, err := AWSConfigFromEnv()
 		if err != nil {
 			return failClosed(err)
 		}
 		awsCfg = c
 	}
 
-	secretSource := core.EnvSecret
-	if cfg.SecretARN != "" {
-		if len(cfg.Secrets) > 0 {
-			log.Warn("lambda: both " + core.EnvSecret + " and " + core.EnvSecretARN + " are set; using the secret from Secrets Manager only")
-		}
-		sctx, cancel := context.WithTimeout(ctx, startupTimeout)
-		secrets, err := LoadSecrets(sctx, secretsmanager.NewFromConfig(awsCfg), cfg.SecretARN)
-		cancel()
-		if err != nil {
-			return failClosed(fmt.Errorf("%s=%s: %w", core.EnvSecretARN, cfg.SecretARN, err))
-		}
-		cfg.Secrets, secretSource = secrets, core.EnvSecretARN
-	}
-	if len(cfg.Secrets) == 0 {
-		return failClosed(fmt.Errorf("%w: set %s, or %s to a Secrets Manager secret", core.ErrNoSecret, core.EnvSecret, core.EnvSecretARN))
+	noSecret := fmt.Errorf("%w: set %s, or %s to a Secrets Manager secret", core.ErrNoSecret, core.EnvSecret, core.EnvSecretARN)
+	if cfg.SecretARN == "" && len(cfg.Secrets) == 0 {
+		return failClosed(noSecret)
 	}
 	if cfg.SQSQueueURL == "" {
 		return failClosed(fmt.Errorf("%w: set %s to the queue's URL", core.ErrConfig, core.EnvSQSQueueURL))
 	}
 
-	q := NewQueue(ctx, cfg, awsCfg, getenv, log)
+	// The queue's size limit and the secret are independent calls at start:
+	// make them at the same time. NewQueue gets its own copy of cfg, whose
+	// Secrets are set below.
+	var q *Queue
+	wired := make(chan struct{})
+	go func(cfg core.Config) {
+		defer close(wired)
+		q = NewQueue(ctx, cfg, awsCfg, getenv, log)
+	}(cfg)
+	secretSource := core.EnvSecret
+	var secretErr error
+	if cfg.SecretARN != "" {
+		if len(cfg.Secrets) > 0 {
+			log.Warn("lambda: both " + core.EnvSecret + " and " + core.EnvSecretARN + " are set; using the secret from Secrets Manager only")
+		}
+		sctx, cancel := context.WithTimeout(ctx, startupTimeout)
+		cfg.Secrets, secretErr = LoadSecrets(sctx, secretsmanager.NewFromConfig(awsCfg), cfg.SecretARN)
+		cancel()
+		secretSource = core.EnvSecretARN
+	}
+	<-wired
+	if secretErr != nil {
+		return failClosed(fmt.Errorf("%s=%s: %w", core.EnvSecretARN, cfg.SecretARN, secretErr))
+	}
+	if len(cfg.Secrets) == 0 {
+		return failClosed(noSecret)
+	}
 	var store core.ObjectStore
 	if q.Bucket != nil {
 		store = q.Bucket
@@ -121,17 +135,6 @@ func New(ctx context.Context, opts Options) *Handler {
 		log.Warn("lambda: no " + core.EnvClaimCheck + "; bodies larger than the queue's limit get 413, and a queue outage 503 instead of a spill")
 	}
 	return &Handler{Receiver: r}
-}
-
-// LoadAWSConfig is the SDK configuration New uses when Options.AWS is nil:
-// the default chain (AWS_REGION, AWS_ENDPOINT_URL, the function's role),
-// with retries bounded so that the publish timeout decides.
-func LoadAWSConfig(ctx context.Context) (aws.Config, error) {
-	c, err := config.LoadDefaultConfig(ctx, config.WithRetryMaxAttempts(sdkMaxAttempts))
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("AWS SDK configuration: %w", err)
-	}
-	return c, nil
 }
 
 // Queue is the publishing side that New wires from the configuration: SQS

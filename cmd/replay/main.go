@@ -25,6 +25,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/elevenrelay/elevenrelay/core"
 	"github.com/elevenrelay/elevenrelay/gcf"
 	"github.com/elevenrelay/elevenrelay/lambda"
@@ -92,7 +94,7 @@ func open(ctx context.Context, platform string, cfg core.Config, getenv func(str
 		if cfg.SQSQueueURL == "" {
 			return nil, nil, nil, errors.New("set " + core.EnvSQSQueueURL)
 		}
-		awsCfg, err := lambda.LoadAWSConfig(ctx)
+		awsCfg, err := loadAWSConfig(ctx)
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -109,4 +111,16 @@ func open(ctx context.Context, platform string, cfg core.Config, getenv func(str
 		return q.Bucket, q.Sink, func() { q.Close() }, nil
 	}
 	return nil, nil, nil, fmt.Errorf("-platform %q: want aws or gcp", platform)
+}
+
+// loadAWSConfig is the SDK's default chain, with profiles, SSO and
+// instance roles, because replay runs where an operator is, not in Lambda
+// (whose bootstrap reads only its environment: lambda.AWSConfigFromEnv).
+// Retries are bounded as the receiver's are, so a down queue fails fast.
+func loadAWSConfig(ctx context.Context) (aws.Config, error) {
+	c, err := config.LoadDefaultConfig(ctx, config.WithRetryMaxAttempts(3))
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("AWS SDK configuration: %w", err)
+	}
+	return c, nil
 }

@@ -112,7 +112,7 @@ func TestReplayAWS(t *testing.T) {
 	proxy := testenv.StartProxy(t, strings.TrimPrefix(moto.Endpoint, "http://"))
 	ctx := context.Background()
 
-	direct, err := lambda.LoadAWSConfig(ctx)
+	direct, err := loadAWSConfig(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
