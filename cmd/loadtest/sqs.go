@@ -113,7 +113,7 @@ func startSQS(ctx context.Context, cfg Config) (t *target, adapter *sqsAdapter, 
 		return nil, nil, err
 	}
 	drain := func(ctx context.Context, c *collector) error {
-		return drainLoop(ctx, c, 4, 2, 10, func(ctx context.Context) (int, error) {
+		return drainLoop(ctx, c, 8, 2, 10, func(ctx context.Context) (int, error) {
 			return receiveSQS(ctx, sqsClient, s3Client, queueURL, c)
 		})
 	}

@@ -59,13 +59,14 @@ type target struct {
 // Result is one target's report with what the drain saw besides.
 type Result struct {
 	loadtest.Report
-	Setup, Drain  time.Duration
-	Messages      int // distinct messages drained (by message id)
-	Redelivered   int // deliveries of a message already drained, not counted again
-	ClaimChecked  int // of which claim-checked
-	ResolveErrors int // messages whose body could not be resolved
-	Base64Events  int // sqs: events sent with isBase64Encoded
-	Notes         []string
+	Setup, Drain     time.Duration // Drain: from the end of the run to an empty queue
+	DrainedDuringRun int
+	Messages         int // distinct messages drained (by message id)
+	Redelivered      int // deliveries of a message already drained, not counted again
+	ClaimChecked     int // of which claim-checked
+	ResolveErrors    int // messages whose body could not be resolved
+	Base64Events     int // sqs: events sent with isBase64Encoded
+	Notes            []string
 }
 
 // OK reports whether the check passed and every message resolved.
@@ -73,8 +74,8 @@ func (r Result) OK() bool { return r.Report.OK() && r.ResolveErrors == 0 && r.Er
 
 func (r Result) String() string {
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "setup %s, drain %s: %d messages, %d of them claim-checked", r.Setup.Round(time.Millisecond),
-		r.Drain.Round(time.Millisecond), r.Messages, r.ClaimChecked)
+	fmt.Fprintf(&sb, "setup %s; queue read during the run (%d messages) and %s after it: %d messages, %d of them claim-checked",
+		r.Setup.Round(time.Millisecond), r.DrainedDuringRun, r.Drain.Round(time.Millisecond), r.Messages, r.ClaimChecked)
 	if r.Base64Events > 0 {
 		fmt.Fprintf(&sb, "; %d events sent base64-encoded", r.Base64Events)
 	}
@@ -114,28 +115,35 @@ func RunTarget(ctx context.Context, name string, cfg Config, bodies []loadtest.B
 	defer t.stop()
 	res.Setup = time.Since(start)
 
+	// The consumer reads while the load runs, as consumers do; it also
+	// keeps the queue short, which moto needs: its ReceiveMessage walks
+	// the whole queue, so a drain of 20,000 messages after the run would
+	// take hours.
+	c := newCollector(bodies)
+	dctx, cancel := context.WithTimeout(ctx, drainTimeout)
+	defer cancel()
+	drained := make(chan error, 1)
+	go func() { drained <- t.drain(dctx, c) }()
+
 	start = time.Now()
 	results := loadtest.Run(ctx, loadtest.Options{URL: t.url, Secret: secret, Concurrency: cfg.Concurrency}, bodies)
 	took := time.Since(start)
 	if sqsStats != nil {
 		res.Base64Events = int(sqsStats.base64.Load())
 	}
-
-	c := newCollector(bodies)
-	start = time.Now()
-	dctx, cancel := context.WithTimeout(ctx, drainTimeout)
-	defer cancel()
 	acked := 0
 	for _, r := range results {
 		if r.Err == nil && r.Status/100 == 2 {
 			acked++
 		}
 	}
-	c.want = acked
-	if err := t.drain(dctx, c); err != nil {
+	c.runDone(acked)
+	start = time.Now()
+	if err := <-drained; err != nil {
 		return res, fmt.Errorf("drain: %w", err)
 	}
 	res.Drain = time.Since(start)
+	res.DrainedDuringRun = c.duringRun
 	res.Report = loadtest.Check(bodies, results, c.got, took)
 	res.Messages, res.ClaimChecked, res.ResolveErrors, res.Redelivered = c.messages, c.claimChecked, c.resolveErrors, c.redelivered
 	res.Notes = append(res.Notes, c.errs...)
@@ -152,9 +160,11 @@ func RunTarget(ctx context.Context, name string, cfg Config, bodies []loadtest.B
 // not hold every body twice; Check still compares it.
 type collector struct {
 	sent map[string][]byte
-	want int // 2xx answers: the drain goes on at least until it has these
 
 	mu            sync.Mutex
+	done          bool // the run is over
+	want          int  // 2xx answers: the drain goes on at least until it has these
+	duringRun     int  // messages drained before the run was over
 	got           map[string][][]byte
 	ids           map[string][]string // message ids by content_sha256
 	seen          map[string]bool     // message ids
@@ -204,16 +214,26 @@ func (c *collector) add(id, sum string, body []byte, claimChecked bool, err erro
 	c.got[sum] = append(c.got[sum], body)
 }
 
-func (c *collector) count() int {
+// runDone says that the run is over with acked 2xx answers.
+func (c *collector) runDone(acked int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.messages
+	c.done, c.want, c.duringRun = true, acked, c.messages
 }
 
-// drainLoop runs workers that each call receive until the queue has been
-// quiet long enough: quiet empty receives in a row once every acknowledged
-// message is in, patience in a row before (the queue may still be settling,
-// or a message is lost, which the check then reports).
+// state reports whether the run is over, and whether every acknowledged
+// message has been drained.
+func (c *collector) state() (done, complete bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.done, c.done && c.messages >= c.want
+}
+
+// drainLoop runs workers that each call receive until, after the run, the
+// queue has been quiet long enough: quiet empty receives in a row once every
+// acknowledged message is in (to catch any extra), patience in a row before
+// (the queue may still be settling, or a message is lost, which the check
+// then reports).
 func drainLoop(ctx context.Context, c *collector, workers, quiet, patience int, receive func(context.Context) (int, error)) error {
 	var wg sync.WaitGroup
 	errs := make(chan error, workers)
@@ -233,7 +253,8 @@ func drainLoop(ctx context.Context, c *collector, workers, quiet, patience int, 
 					continue
 				}
 				empty++
-				if empty >= quiet && c.count() >= c.want || empty >= patience {
+				done, complete := c.state()
+				if complete && empty >= quiet || done && empty >= patience {
 					return
 				}
 			}
