@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"syscall"
@@ -42,12 +43,20 @@ func RequireTool(t testing.TB, tool, hint string) string {
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
 func FreePort(t testing.TB) int {
 	t.Helper()
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return port
+}
+
+func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatalf("free port: %v", err)
+		return 0, fmt.Errorf("free port: %w", err)
 	}
 	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // Process is an emulator started for a test.
@@ -57,6 +66,7 @@ type Process struct {
 	Endpoint string
 	cmd      *exec.Cmd
 	out      *syncBuffer
+	dir      string // removed by Stop
 	stopOnce sync.Once
 }
 
@@ -69,14 +79,16 @@ func (p *Process) Stop() {
 		}
 		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 		_ = p.cmd.Wait()
+		if p.dir != "" {
+			_ = os.RemoveAll(p.dir)
+		}
 	})
 }
 
 // Output is what the emulator printed so far, for failure messages.
 func (p *Process) Output() string { return p.out.String() }
 
-func start(t testing.TB, name string, args []string, env []string) *Process {
-	t.Helper()
+func start(name string, args []string, env []string) (*Process, error) {
 	cmd := exec.Command(name, args...)
 	cmd.Env = append(os.Environ(), env...)
 	// Own process group, so Stop also ends children (gcloud starts java).
@@ -84,22 +96,46 @@ func start(t testing.TB, name string, args []string, env []string) *Process {
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
+		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	p := &Process{cmd: cmd, out: out}
-	t.Cleanup(p.Stop)
-	return p
+	return &Process{cmd: cmd, out: out}, nil
 }
+
+// Hints say how to install each emulator, for skips and errors.
+const (
+	MotoHint   = "install moto with its server extra: pip install 'moto[server]'"
+	PubSubHint = "install the Google Cloud CLI with its pubsub-emulator and beta components (Debian: google-cloud-cli-pubsub-emulator)"
+)
 
 // StartMoto starts moto_server on a free loopback port and waits until it
 // answers. It sets nothing in the environment; see AWSEnv.
 func StartMoto(t testing.TB) *Process {
 	t.Helper()
-	RequireTool(t, "moto_server", "install moto with its server extra: pip install 'moto[server]'")
-	port := FreePort(t)
-	p := start(t, "moto_server", []string{"-H", "127.0.0.1", "-p", strconv.Itoa(port)}, nil)
+	RequireTool(t, "moto_server", MotoHint)
+	p, err := LaunchMoto()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Stop)
+	return p
+}
+
+// LaunchMoto is StartMoto for programs (cmd/loadtest): it returns an error
+// instead of failing a test, and the caller must call Stop.
+func LaunchMoto() (*Process, error) {
+	if _, err := exec.LookPath("moto_server"); err != nil {
+		return nil, fmt.Errorf("moto_server not found on PATH; %s", MotoHint)
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	p, err := start("moto_server", []string{"-H", "127.0.0.1", "-p", strconv.Itoa(port)}, nil)
+	if err != nil {
+		return nil, err
+	}
 	p.Endpoint = "http://127.0.0.1:" + strconv.Itoa(port)
-	waitFor(t, p, 60*time.Second, func() bool {
+	err = waitFor(p, 60*time.Second, func() bool {
 		resp, err := http.Get(p.Endpoint + "/moto-api/data.json")
 		if err != nil {
 			return false
@@ -107,7 +143,11 @@ func StartMoto(t testing.TB) *Process {
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	})
-	return p
+	if err != nil {
+		p.Stop()
+		return nil, err
+	}
+	return p, nil
 }
 
 // AWSEnv sets, for the rest of the test, the variables that point
@@ -135,14 +175,49 @@ func AWSEnv(t testing.TB, endpoint string) {
 // PUBSUB_EMULATOR_HOST=p.Endpoint.
 func StartPubSub(t testing.TB) *Process {
 	t.Helper()
-	RequireTool(t, "gcloud", "install the Google Cloud CLI with its pubsub-emulator and beta components (Debian: google-cloud-cli-pubsub-emulator)")
-	port := FreePort(t)
-	dir := t.TempDir()
-	p := start(t, "gcloud", []string{"beta", "emulators", "pubsub", "start",
-		"--host-port=127.0.0.1:" + strconv.Itoa(port), "--data-dir=" + dir, "--quiet"},
-		[]string{"CLOUDSDK_CORE_DISABLE_PROMPTS=1", "CLOUDSDK_CONFIG=" + t.TempDir()})
+	RequireTool(t, "gcloud", PubSubHint)
+	p, err := LaunchPubSub()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Stop)
+	return p
+}
+
+// LaunchPubSub is StartPubSub for programs: it returns an error instead of
+// failing a test, and the caller must call Stop, which also removes the
+// emulator's data and configuration directories.
+func LaunchPubSub() (p *Process, err error) {
+	if _, err := exec.LookPath("gcloud"); err != nil {
+		return nil, fmt.Errorf("gcloud not found on PATH; %s", PubSubHint)
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "pubsub-emulator-")
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(dir)
+		}
+	}()
+	for _, sub := range []string{"data", "config"} {
+		if err := os.Mkdir(filepath.Join(dir, sub), 0o700); err != nil {
+			return nil, err
+		}
+	}
+	p, err = start("gcloud", []string{"beta", "emulators", "pubsub", "start",
+		"--host-port=127.0.0.1:" + strconv.Itoa(port), "--data-dir=" + filepath.Join(dir, "data"), "--quiet"},
+		[]string{"CLOUDSDK_CORE_DISABLE_PROMPTS=1", "CLOUDSDK_CONFIG=" + filepath.Join(dir, "config")})
+	if err != nil {
+		return nil, err
+	}
+	p.dir = dir
 	p.Endpoint = "127.0.0.1:" + strconv.Itoa(port)
-	waitFor(t, p, 90*time.Second, func() bool {
+	err = waitFor(p, 90*time.Second, func() bool {
 		resp, err := http.Get("http://" + p.Endpoint + "/")
 		if err != nil {
 			return false
@@ -150,11 +225,14 @@ func StartPubSub(t testing.TB) *Process {
 		resp.Body.Close()
 		return true
 	})
-	return p
+	if err != nil {
+		p.Stop()
+		return nil, err
+	}
+	return p, nil
 }
 
-func waitFor(t testing.TB, p *Process, limit time.Duration, ready func() bool) {
-	t.Helper()
+func waitFor(p *Process, limit time.Duration, ready func() bool) error {
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	exited := make(chan struct{})
@@ -170,13 +248,13 @@ func waitFor(t testing.TB, p *Process, limit time.Duration, ready func() bool) {
 	}()
 	for {
 		if ready() {
-			return
+			return nil
 		}
 		select {
 		case <-exited:
-			t.Fatalf("%s exited before it was ready:\n%s", p.cmd.Path, p.Output())
+			return fmt.Errorf("%s exited before it was ready:\n%s", p.cmd.Path, p.Output())
 		case <-ctx.Done():
-			t.Fatalf("%s not ready after %s:\n%s", p.cmd.Path, limit, p.Output())
+			return fmt.Errorf("%s not ready after %s:\n%s", p.cmd.Path, limit, p.Output())
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
