@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"sync"
 
 	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/storage"
@@ -23,10 +24,25 @@ import (
 const EntryPoint = "ElevenLabsWebhook"
 
 func init() {
-	// Built once per instance, at cold start, before the first request.
-	// New never fails: a function that cannot be set up still registers and
-	// answers 500 to everything (fail closed), and says why in the log.
-	functions.HTTP(EntryPoint, New(context.Background(), os.Getenv, os.Stdout).ServeHTTP)
+	// Cloud Functions (and the Functions Framework locally) name the
+	// function to serve in FUNCTION_TARGET: then it is built once per
+	// instance, at cold start, before the first request. New never fails: a
+	// function that cannot be set up still registers and answers 500 to
+	// everything (fail closed), and says why in the log.
+	if os.Getenv("FUNCTION_TARGET") != "" {
+		functions.HTTP(EntryPoint, New(context.Background(), os.Getenv, os.Stdout).ServeHTTP)
+		return
+	}
+	// Otherwise the package is imported for its types (the replay and load
+	// commands, tests): build on the first request, if one ever comes, so
+	// that such programs neither set up clients nor log a configuration
+	// error at start.
+	var once sync.Once
+	var fn *Function
+	functions.HTTP(EntryPoint, func(w http.ResponseWriter, r *http.Request) {
+		once.Do(func() { fn = New(context.Background(), os.Getenv, os.Stdout) })
+		fn.ServeHTTP(w, r)
+	})
 }
 
 // Function is the webhook function: core's Receiver with Pub/Sub as its

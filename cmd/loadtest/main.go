@@ -40,12 +40,6 @@ func main() {
 	shared := flag.Bool("shared-handler", false, "sqs: one Handler for all concurrent requests, instead of one per concurrent request (as Lambda instances)")
 	verbose := flag.Bool("v", false, "show the receivers' warnings and errors")
 	flag.Parse()
-	// Importing gcf runs its init(), which sets up the deployable function
-	// from this process's environment and, finding no configuration there,
-	// logs that it refuses every request. That function is never served
-	// here; the pubsub target builds its own.
-	fmt.Println("loadtest: (an ERROR line from gcf's init above, if any, is about the deployable function, which this program does not serve)")
-
 	var targets []string
 	switch *target {
 	case "both":
