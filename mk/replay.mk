@@ -1,5 +1,5 @@
 # Replay: put the bodies a receiver spilled while its queue was down back on
-# the queue. See docs/faults.md.
+# the queue. See docs/reliability.md.
 
 PLATFORM ?= aws
 REPLAY_FLAGS ?=
