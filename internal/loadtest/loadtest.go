@@ -147,6 +147,11 @@ type Report struct {
 	Acked      int // 2xx answers
 	Lost       int // acknowledged, not in the queue
 	Unexpected int // in the queue, never acknowledged
+	// Late counts the unexpected messages whose request was answered 503:
+	// the queue accepted them after the publish deadline. The sender
+	// retries a 5xx, so consumers see such an event twice and deduplicate
+	// it; they are still counted as unexpected, not excused.
+	Late       int
 	Duplicates int // acknowledged once, in the queue more than once
 	Mismatched int // in the queue with other bytes than were sent
 	Problems   []string
@@ -159,6 +164,7 @@ func Check(bodies []Body, results []Result, queued map[string][][]byte, took tim
 	r := Report{Requests: len(results), ByStatus: map[int]int{}, Duration: took}
 	lat := make([]time.Duration, 0, len(results))
 	acked := map[string]bool{}
+	refused := map[string]bool{} // answered 503: the queue failed or was late
 	for _, res := range results {
 		if res.Err != nil {
 			r.Errors++
@@ -169,6 +175,9 @@ func Check(bodies []Body, results []Result, queued map[string][][]byte, took tim
 		if res.Status/100 == 2 {
 			r.Acked++
 			acked[bodies[res.Body].SHA256] = true
+		}
+		if res.Status == 503 {
+			refused[bodies[res.Body].SHA256] = true
 		}
 	}
 	slices.Sort(lat)
@@ -199,6 +208,11 @@ func Check(bodies []Body, results []Result, queued map[string][][]byte, took tim
 	for sum, got := range queued {
 		if !acked[sum] {
 			r.Unexpected += len(got)
+			if refused[sum] {
+				r.Late += len(got)
+				r.problem("unexpected: %s (answered 503, queued after the deadline)", sum[:min(12, len(sum))])
+				continue
+			}
 			r.problem("unexpected: %s", sum[:min(12, len(sum))])
 		}
 	}
@@ -235,6 +249,9 @@ func (r Report) String() string {
 	}
 	fmt.Fprintf(&sb, "\nacknowledged %d; lost %d, unexpected %d, duplicates %d, bytes differ %d\n",
 		r.Acked, r.Lost, r.Unexpected, r.Duplicates, r.Mismatched)
+	if r.Late > 0 {
+		fmt.Fprintf(&sb, "of the unexpected, %d were answered 503 and accepted by the queue after the deadline (at least once: deduplicate on content_sha256)\n", r.Late)
+	}
 	for _, p := range r.Problems {
 		fmt.Fprintf(&sb, "  %s\n", p)
 	}

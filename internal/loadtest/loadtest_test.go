@@ -55,8 +55,15 @@ func TestRunAndCheck(t *testing.T) {
 	lostOne[bodies[1].SHA256] = [][]byte{[]byte("other bytes")}
 	lostOne[bodies[2].SHA256] = append(lostOne[bodies[2].SHA256], bodies[2].Bytes)
 	rep = Check(bodies, results, lostOne, 1)
-	if rep.Lost != 1 || rep.Unexpected != 1 || rep.Mismatched != 1 || rep.Duplicates != 1 || rep.OK() {
+	if rep.Lost != 1 || rep.Unexpected != 1 || rep.Late != 0 || rep.Mismatched != 1 || rep.Duplicates != 1 || rep.OK() {
 		t.Fatalf("check missed a problem:\n%s", rep)
+	}
+
+	// A message queued for a request answered 503 is unexpected, and late.
+	results[3].Status = 503
+	rep = Check(bodies, results, sink.got, 1)
+	if rep.Unexpected != 1 || rep.Late != 1 || rep.Lost != 0 || rep.OK() {
+		t.Fatalf("late delivery not reported:\n%s", rep)
 	}
 }
 
