@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -42,25 +41,6 @@ func baseEnv() env {
 	}
 }
 
-// syncBuffer collects the function's log lines; the receiver logs from
-// request goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startPstest starts the in-process Pub/Sub fake with the topic created and
 // points the Pub/Sub client at it for the rest of the test.
 func startPstest(t *testing.T, opts ...pstest.ServerReactorOption) *pstest.Server {
@@ -83,9 +63,9 @@ func startGCS(t *testing.T) *fakestorage.Server {
 
 // startFunction sets the function up from e and serves it over real HTTP on
 // loopback, as the Functions Framework would.
-func startFunction(t *testing.T, e env) (url string, logs *syncBuffer) {
+func startFunction(t *testing.T, e env) (url string, logs *testenv.Buffer) {
 	t.Helper()
-	logs = &syncBuffer{}
+	logs = &testenv.Buffer{}
 	f := gcf.New(context.Background(), e.getenv, logs)
 	srv := httptest.NewServer(f)
 	t.Cleanup(func() {

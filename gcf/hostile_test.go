@@ -13,6 +13,7 @@ import (
 
 	"github.com/elevenrelay/elevenrelay/gcf"
 	"github.com/elevenrelay/elevenrelay/internal/hostile"
+	"github.com/elevenrelay/elevenrelay/internal/testenv"
 )
 
 // TestHostileCorpus runs every corpus case through the function in process
@@ -36,7 +37,7 @@ func TestHostileCorpus(t *testing.T) {
 			if tc.MaxBodyBytes > 0 {
 				e["WEBHOOK_MAX_BODY_BYTES"] = strconv.FormatInt(tc.MaxBodyBytes, 10)
 			}
-			logs := &syncBuffer{}
+			logs := &testenv.Buffer{}
 			f := gcf.New(context.Background(), e.getenv, logs)
 			t.Cleanup(func() { f.Close() })
 			method, headers, body := tc.Request(testSecret, now)

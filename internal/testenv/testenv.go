@@ -7,7 +7,6 @@
 package testenv
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -65,7 +64,7 @@ type Process struct {
 	// "127.0.0.1:PORT" for the Pub/Sub emulator.
 	Endpoint string
 	cmd      *exec.Cmd
-	out      *syncBuffer
+	out      *Buffer
 	dir      string // removed by Stop
 	stopOnce sync.Once
 }
@@ -93,7 +92,7 @@ func start(name string, args []string, env []string) (*Process, error) {
 	cmd.Env = append(os.Environ(), env...)
 	// Own process group, so Stop also ends children (gcloud starts java).
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	out := &syncBuffer{}
+	out := &Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
@@ -258,24 +257,4 @@ func waitFor(p *Process, limit time.Duration, ready func() bool) error {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.b.Len() > 1<<20 { // keep the start, where the errors are
-		return len(p), nil
-	}
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return fmt.Sprint(s.b.String())
 }
