@@ -18,7 +18,7 @@ help: ## list the targets
 build: ## compile every package and command
 	$(GO) build ./...
 
-test: fmt-check vet test-go fuzz-brief ## gofmt check, go vet, all tests with the race detector, brief fuzzing
+test: fmt-check vet test-go fuzz-brief bench-peers-test ## gofmt check, go vet, all tests with the race detector, brief fuzzing, the peer benchmarks' honesty check
 
 test-go:
 	$(GO) test -race -count=1 -timeout 20m ./...
