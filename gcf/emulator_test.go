@@ -6,11 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"cloud.google.com/go/pubsub/v2"
 	pb "cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 
 	"github.com/elevenrelay/elevenrelay/core"
-	"github.com/elevenrelay/elevenrelay/internal/testenv"
 )
 
 // TestEmulator publishes through the function over real HTTP to the real
@@ -21,20 +19,10 @@ func TestEmulator(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the Pub/Sub emulator")
 	}
-	emu := testenv.StartPubSub(t)
-	t.Setenv("PUBSUB_EMULATOR_HOST", emu.Endpoint)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-
-	client, err := pubsub.NewClient(ctx, testProject)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { client.Close() })
+	emu, client := startEmulatorTopic(ctx, t)
 	const sub = "projects/" + testProject + "/subscriptions/consumer"
-	if _, err := client.TopicAdminClient.CreateTopic(ctx, &pb.Topic{Name: testTopic}); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := client.SubscriptionAdminClient.CreateSubscription(ctx, &pb.Subscription{
 		Name: sub, Topic: testTopic, EnableMessageOrdering: true,
 	}); err != nil {

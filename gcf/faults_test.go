@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"cloud.google.com/go/pubsub/v2"
 	pb "cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 
 	"github.com/elevenrelay/elevenrelay/core"
@@ -25,18 +24,9 @@ func TestFaults(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the Pub/Sub emulator")
 	}
-	emu := testenv.StartPubSub(t)
-	t.Setenv("PUBSUB_EMULATOR_HOST", emu.Endpoint)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Second)
 	defer cancel()
-	admin, err := pubsub.NewClient(ctx, testProject)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close() })
-	if _, err := admin.TopicAdminClient.CreateTopic(ctx, &pb.Topic{Name: testTopic}); err != nil {
-		t.Fatal(err)
-	}
+	emu, admin := startEmulatorTopic(ctx, t)
 	subs := 0
 	// subscribe makes a fresh subscription: it sees what is published from
 	// now on, so each case counts only its own messages.

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"cloud.google.com/go/pubsub/v2"
 	pb "cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 	"cloud.google.com/go/pubsub/v2/pstest"
 	"github.com/fsouza/fake-gcs-server/fakestorage"
@@ -125,4 +126,22 @@ func post(t *testing.T, url, secret string, body []byte, headers ...string) answ
 		t.Fatalf("answer %d is not a JSON object of strings: %q", resp.StatusCode, raw)
 	}
 	return a
+}
+
+// startEmulatorTopic starts the real Pub/Sub emulator for this test, points
+// the SDK at it (PUBSUB_EMULATOR_HOST) and creates testTopic; the returned
+// client administers and pulls.
+func startEmulatorTopic(ctx context.Context, t *testing.T) (*testenv.Process, *pubsub.Client) {
+	t.Helper()
+	emu := testenv.StartPubSub(t)
+	t.Setenv("PUBSUB_EMULATOR_HOST", emu.Endpoint)
+	client, err := pubsub.NewClient(ctx, testProject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	if _, err := client.TopicAdminClient.CreateTopic(ctx, &pb.Topic{Name: testTopic}); err != nil {
+		t.Fatal(err)
+	}
+	return emu, client
 }
