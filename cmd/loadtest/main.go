@@ -37,6 +37,7 @@ func main() {
 	c := flag.Int("c", 50, "concurrent requests")
 	maxAudio := flag.Int("max-audio", 1<<20, "largest post-call audio body, bytes")
 	seed := flag.Uint64("seed", 1, "seed of the body mix")
+	motoConns := flag.Int("moto-conns", defaultMotoConns, "sqs: connections the handlers share to moto_server, 0 for no cap (the consumer has its own)")
 	shared := flag.Bool("shared-handler", false, "sqs: one Handler for all concurrent requests, instead of one per concurrent request (as Lambda instances)")
 	verbose := flag.Bool("v", false, "show the receivers' warnings and errors")
 	flag.Parse()
@@ -60,7 +61,8 @@ func main() {
 	}
 	cfg := Config{
 		N: *n, Concurrency: *c, MaxAudio: *maxAudio, Seed: *seed,
-		SharedHandler: *shared, Log: logw, Setenv: os.Setenv,
+		SharedHandler: *shared, MotoConns: *motoConns, Log: logw, Setenv: os.Setenv,
+		Progress: os.Stdout, ProgressEvery: 15 * time.Second,
 	}
 	fmt.Printf("loadtest: %d requests, concurrency %d, bodies 1 KiB to %d KiB, seed %d\n", *n, *c, *maxAudio>>10, *seed)
 	start := time.Now()
@@ -86,6 +88,12 @@ func main() {
 	}
 	fmt.Println("\nOK: nothing lost, duplicated, altered or unexpected")
 }
+
+// defaultMotoConns is what moto_server serves best on two cores: enough
+// connections to keep it busy, few enough that the consumer keeps up
+// (see startSQS). With no cap, 50 concurrent senders crowd the consumer out
+// and the run slows down as moto's queue grows.
+const defaultMotoConns = 16
 
 // Title names a target in the output.
 func Title(name string) string {

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -35,7 +37,7 @@ func TestLoad(t *testing.T) {
 			defer cancel()
 			logs := &limitedLog{}
 			cfg := Config{
-				N: n, Concurrency: 20, SharedHandler: true, Log: logs,
+				N: n, Concurrency: 20, SharedHandler: true, MotoConns: defaultMotoConns, Log: logs,
 				Setenv: func(k, v string) error { t.Setenv(k, v); return nil },
 			}
 			res, err := RunTarget(ctx, tc.name, cfg, bodies)
@@ -75,4 +77,47 @@ func (l *limitedLog) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return string(l.b)
+}
+
+// TestProgress checks that a long run reports how far it has got.
+func TestProgress(t *testing.T) {
+	bodies := loadtest.Mix(3, 64<<10, 1)
+	c := newCollector(bodies)
+	c.add("m1", bodies[0].SHA256, bodies[0].Bytes, false, nil)
+	var out syncBuffer
+	onResult, stop := progress(&out, 5*time.Millisecond, len(bodies), time.Now(), c)
+	onResult(loadtest.Result{Status: 200})
+	onResult(loadtest.Result{Status: 503})
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(out.String(), "answered") && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	stop()
+	got := out.String()
+	if !strings.Contains(got, "2/3 answered, 1 with 2xx; 1 messages read") {
+		t.Errorf("progress wrote %q, want a line with 2/3 answered, 1 with 2xx, 1 message read", got)
+	}
+	lines := strings.Count(got, "\n")
+	time.Sleep(20 * time.Millisecond)
+	if n := strings.Count(out.String(), "\n"); n != lines {
+		t.Errorf("progress went on writing after stop: %d lines, then %d", lines, n)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the progress goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

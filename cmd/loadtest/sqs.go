@@ -17,6 +17,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -82,8 +83,21 @@ func startSQS(ctx context.Context, cfg Config) (t *target, adapter *sqsAdapter, 
 		core.EnvSQSQueueURL: queueURL,
 		core.EnvClaimCheck:  s3BucketName,
 	}
+	// The handlers get connections of their own, at most cfg.MotoConns of
+	// them; the consumer (sqsClient, s3Client) keeps awsCfg's. moto serves
+	// each connection on a thread, behind one lock that is not fair, on one
+	// core: 50 senders only queue inside it, and they crowd the consumer
+	// out. Its ReceiveMessage then costs time proportional to the queue's
+	// length (moto 5.2 recomputes the queue's attributes for each message it
+	// returns), so a queue that falls behind falls further behind. The cap
+	// queues the senders in the Go transport instead, first come first
+	// served, which counts against PUBLISH_TIMEOUT as moto's own queue did.
+	handlerCfg := awsCfg.Copy()
+	handlerCfg.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+		t.MaxConnsPerHost = cfg.MotoConns
+	})
 	newHandler := func() (*lambda.Handler, error) {
-		h := lambda.New(ctx, lambda.Options{Getenv: e.getenv, Logger: core.NewLogger(cfg.Log, slog.LevelInfo), AWS: &awsCfg})
+		h := lambda.New(ctx, lambda.Options{Getenv: e.getenv, Logger: core.NewLogger(cfg.Log, slog.LevelInfo), AWS: &handlerCfg})
 		if h.Receiver.Err != nil {
 			return nil, fmt.Errorf("lambda handler did not start: %w", h.Receiver.Err)
 		}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/elevenrelay/elevenrelay/internal/loadtest"
@@ -31,6 +32,13 @@ type Config struct {
 	// Handler; otherwise each concurrent request has a Handler of its own,
 	// as each concurrent request has a Lambda instance of its own.
 	SharedHandler bool
+	// MotoConns caps the connections the sqs target's handlers share to
+	// moto_server (0: no cap); the consumer has connections of its own.
+	MotoConns int
+	// Progress, if set, receives a line on the run's progress every
+	// ProgressEvery.
+	Progress      io.Writer
+	ProgressEvery time.Duration
 	// Log receives the receivers' log lines.
 	Log io.Writer
 	// Setenv sets the variables the Google clients read
@@ -126,8 +134,14 @@ func RunTarget(ctx context.Context, name string, cfg Config, bodies []loadtest.B
 	go func() { drained <- t.drain(dctx, c) }()
 
 	start = time.Now()
-	results := loadtest.Run(ctx, loadtest.Options{URL: t.url, Secret: secret, Concurrency: cfg.Concurrency}, bodies)
+	opts := loadtest.Options{URL: t.url, Secret: secret, Concurrency: cfg.Concurrency}
+	stopProgress := func() {}
+	if cfg.Progress != nil && cfg.ProgressEvery > 0 {
+		opts.OnResult, stopProgress = progress(cfg.Progress, cfg.ProgressEvery, len(bodies), start, c)
+	}
+	results := loadtest.Run(ctx, opts, bodies)
 	took := time.Since(start)
+	stopProgress()
 	if sqsStats != nil {
 		res.Base64Events = int(sqsStats.base64.Load())
 	}
@@ -212,6 +226,44 @@ func (c *collector) add(id, sum string, body []byte, claimChecked bool, err erro
 		body = sent
 	}
 	c.got[sum] = append(c.got[sum], body)
+}
+
+// read reports how many distinct messages have been drained so far.
+func (c *collector) read() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.messages
+}
+
+// progress counts the answers as they arrive and writes a line to w every
+// period until stop is called: a run of 20,000 requests takes minutes, and
+// whether the consumer keeps up with the senders is worth seeing on the way.
+func progress(w io.Writer, period time.Duration, n int, start time.Time, c *collector) (onResult func(loadtest.Result), stop func()) {
+	var answered, acked atomic.Int64
+	onResult = func(r loadtest.Result) {
+		answered.Add(1)
+		if r.Err == nil && r.Status/100 == 2 {
+			acked.Add(1)
+		}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(period)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				a, ok := answered.Load(), acked.Load()
+				fmt.Fprintf(w, "  %s: %d/%d answered, %d with 2xx; %d messages read\n",
+					time.Since(start).Round(time.Second), a, n, ok, c.read())
+			}
+		}
+	}()
+	return onResult, func() { close(done); <-finished }
 }
 
 // runDone says that the run is over with acked 2xx answers.

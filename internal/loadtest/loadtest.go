@@ -82,6 +82,9 @@ type Options struct {
 	Secret      string
 	Concurrency int
 	Client      *http.Client
+	// OnResult, if set, is called with each request's Result as it
+	// arrives, from the sending goroutines at once: for progress reports.
+	OnResult func(Result)
 }
 
 // Run sends every body once, signed, Concurrency at a time, and returns one
@@ -100,6 +103,9 @@ func Run(ctx context.Context, o Options, bodies []Body) []Result {
 			defer wg.Done()
 			for i := range next {
 				results[i] = send(ctx, client, o, i, bodies[i].Bytes)
+				if o.OnResult != nil {
+					o.OnResult(results[i])
+				}
 			}
 		}()
 	}
