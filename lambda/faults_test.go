@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/elevenrelay/elevenrelay/core"
 	"github.com/elevenrelay/elevenrelay/internal/testenv"
 	"github.com/stretchr/testify/require"
@@ -135,12 +137,16 @@ func TestFaults(t *testing.T) {
 		q := c.queue(t, "retry.fifo", map[string]string{"FifoQueue": "true"})
 		h := handler(t, proxy, nil, map[string]string{core.EnvSQSQueueURL: q, core.EnvPublishTimeout: "1s"})
 		proxy.Slow(2 * time.Second)
+		first := time.Now()
 		require.Equal(t, 503, invokeAsync(h, transcription).Status)
-		time.Sleep(2500 * time.Millisecond) // the late answer has gone through
+		// The proxy holds only the answer: the first attempt is in the
+		// queue, seen directly in moto, without receiving it.
+		require.Equal(t, 1, visibleMessages(t, c, q), "the first attempt, answered 503, was queued late")
 		proxy.Slow(0)
-		time.Sleep(1100 * time.Millisecond) // a new signature timestamp
+		time.Sleep(time.Until(first.Add(1100 * time.Millisecond))) // a new signature timestamp
 		a := invokeAsync(h, transcription)
 		require.Equal(t, 200, a.Status, "%v", a.Body)
+		require.Equal(t, 1, visibleMessages(t, c, q), "the retry was deduplicated")
 		queued := drainIDs(t, c, q)
 		require.Len(t, queued, 1, "the late first attempt and the retry are one message")
 		for _, sum := range queued {
@@ -175,6 +181,25 @@ func invokeAsync(h *Handler, body []byte) faultAnswer {
 	a.Status = res.StatusCode
 	a.err = json.Unmarshal([]byte(res.Body), &a.Body)
 	return a
+}
+
+// visibleMessages reads the queue's ApproximateNumberOfMessages from moto
+// directly, waiting up to 5 s for it to be nonzero.
+func visibleMessages(t *testing.T, c awsClients, url string) int {
+	t.Helper()
+	n := 0
+	for range 50 {
+		out, err := c.sqs.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{
+			QueueUrl: aws.String(url), AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameApproximateNumberOfMessages}})
+		require.NoError(t, err)
+		n, err = strconv.Atoi(out.Attributes[string(types.QueueAttributeNameApproximateNumberOfMessages)])
+		require.NoError(t, err)
+		if n > 0 {
+			return n
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return n
 }
 
 // drainIDs receives until the queue is empty and returns message id →
