@@ -3,7 +3,6 @@ package gcf_test
 import (
 	"bytes"
 	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -70,24 +69,12 @@ func TestHostileCorpus(t *testing.T) {
 			if !tc.HTTPUnsendable {
 				srv := httptest.NewServer(f)
 				defer srv.Close()
-				var rd io.Reader = bytes.NewReader(body)
-				if tc.HTTPChunked {
-					rd = io.MultiReader(rd) // no length known: sent chunked
-				}
-				hreq, _ := http.NewRequest(method, srv.URL, rd)
-				for k, vs := range headers {
-					for _, v := range vs {
-						hreq.Header.Add(k, v)
-					}
-				}
 				before = len(ps.Messages())
-				resp, err := http.DefaultClient.Do(hreq)
+				status, got, err := tc.Send(srv.URL, method, headers, body)
 				if err != nil {
 					t.Fatal(err)
 				}
-				got, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				check("over HTTP", resp.StatusCode, got, before)
+				check("over HTTP", status, got, before)
 			}
 
 			l := logs.String()

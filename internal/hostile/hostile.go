@@ -4,9 +4,12 @@
 package hostile
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -105,4 +108,29 @@ func fill(v, secret string, now time.Time, body []byte) string {
 		n, _ := strconv.Atoi(spec[k+1:])
 		v = v[:i] + strings.Repeat(spec[:k], n) + v[i+j+2:]
 	}
+}
+
+// Send posts the materialised case to url over real HTTP, without a
+// Content-Length (chunked) where the case says so, and returns the answer.
+func (c Case) Send(url, method string, headers map[string][]string, body []byte) (status int, answer []byte, err error) {
+	var rd io.Reader = bytes.NewReader(body)
+	if c.HTTPChunked {
+		rd = io.MultiReader(rd) // no length known: sent chunked
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		return 0, nil, err
+	}
+	for k, vs := range headers {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer res.Body.Close()
+	answer, err = io.ReadAll(res.Body)
+	return res.StatusCode, answer, err
 }
