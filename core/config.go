@@ -108,6 +108,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c := Config{Tolerance: DefaultTolerance, PublishTimeout: DefaultPublishTimeout}
 	var errs []error
 	bad := func(name, val, why string) {
+		if strings.Contains(name, "SECRET") {
+			// A secret pasted into the wrong variable must not reach the
+			// logs through this error, which every request's line repeats.
+			errs = append(errs, fmt.Errorf("%w: %s (value not shown): %s", ErrConfig, name, why))
+			return
+		}
 		errs = append(errs, fmt.Errorf("%w: %s=%q: %s", ErrConfig, name, val, why))
 	}
 	get := func(name string) string { return strings.TrimSpace(getenv(name)) }
@@ -146,6 +152,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		*into = n
 	}
 	duration(EnvTolerance, &c.Tolerance)
+	if c.Tolerance < time.Second {
+		// Signature timestamps are whole seconds: less would refuse nearly
+		// every request.
+		bad(EnvTolerance, get(EnvTolerance), "want at least 1s: signature timestamps are whole seconds")
+	}
 	duration(EnvPublishTimeout, &c.PublishTimeout)
 	size(EnvMaxBodyBytes, &c.MaxBodyBytes)
 	size(EnvClaimCheckLimit, &c.ClaimCheckThreshold)

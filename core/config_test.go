@@ -69,7 +69,8 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"claim-check threshold", EnvClaimCheckLimit, "-5", `CLAIM_CHECK_THRESHOLD_BYTES="-5"`},
 		{"allowlist preset", EnvSourceAllowlist, "elevenlabs-mars", `unknown allowlist preset "elevenlabs-mars"`},
 		{"allowlist cidr", EnvSourceAllowlist, "10.0.0.0/99", `allowlist entry "10.0.0.0/99"`},
-		{"secret arn", EnvSecretARN, "my-secret", `ELEVENLABS_WEBHOOK_SECRET_ARN="my-secret": not an ARN`},
+		{"secret arn", EnvSecretARN, "my-secret", `ELEVENLABS_WEBHOOK_SECRET_ARN (value not shown): not an ARN`},
+		{"tolerance under a second", EnvTolerance, "500ms", `WEBHOOK_TOLERANCE="500ms": want at least 1s`},
 		{"log level", EnvLogLevel, "loud", `LOG_LEVEL="loud"`},
 	}
 	for _, tc := range tests {
@@ -80,8 +81,14 @@ func TestLoadConfigErrors(t *testing.T) {
 			}
 		})
 	}
+	// A secret pasted into the ARN's variable stays out of the error, which
+	// the receiver logs on every request.
+	_, err := LoadConfig(envOf(map[string]string{EnvSecretARN: "wsec_pasted_here"}))
+	if !errors.Is(err, ErrConfig) || strings.Contains(err.Error(), "wsec_pasted_here") {
+		t.Fatalf("err = %v, want ErrConfig without the value", err)
+	}
 	// Every mistake is reported at once.
-	_, err := LoadConfig(envOf(map[string]string{EnvTolerance: "x", EnvMaxBodyBytes: "y"}))
+	_, err = LoadConfig(envOf(map[string]string{EnvTolerance: "x", EnvMaxBodyBytes: "y"}))
 	if err == nil || !strings.Contains(err.Error(), EnvTolerance) || !strings.Contains(err.Error(), EnvMaxBodyBytes) {
 		t.Fatalf("err = %v, want both mistakes", err)
 	}

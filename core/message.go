@@ -124,8 +124,9 @@ func groupIDSafe(s string) bool {
 // delivered twice within the dedup window is queued once.
 func (m *Message) DeduplicationID() string { return m.ContentSHA256 }
 
-// attrValue keeps s only if every queue can carry it as an attribute and
-// FIFO group id: printable, valid UTF-8, short. Otherwise it is dropped.
+// attrValue keeps s only if every queue can carry it as an attribute:
+// printable, valid UTF-8, short. Otherwise it is dropped. (FIFO group ids
+// are stricter; groupIDSafe checks those.)
 func attrValue(s string) string {
 	if len(s) > maxAttrValue || !utf8.ValidString(s) {
 		return ""

@@ -123,6 +123,8 @@ func (r *Receiver) Reject(ctx context.Context, req *Request, err error) Response
 // configErr is why the receiver cannot take any request, or nil.
 func (r *Receiver) configErr() error {
 	switch {
+	case r.Err != nil && errors.Is(r.Err, ErrConfig):
+		return r.Err // already says "configuration unusable"
 	case r.Err != nil:
 		return fmt.Errorf("%w: %w", ErrConfig, r.Err)
 	case r.Verifier == nil:
@@ -197,7 +199,7 @@ func (r *Receiver) publish(ctx context.Context, m *Message) (string, error) {
 	case d := <-ch:
 		switch {
 		case d.err == nil && d.id == "":
-			return "", fmt.Errorf("%w: queue returned no message id", ErrPublish)
+			return "", errNoMessageID
 		case d.err == nil:
 			return d.id, nil
 		case errors.Is(d.err, ErrNeedsClaimCheck), errors.Is(d.err, ErrPublish):
@@ -293,6 +295,10 @@ type errorBody struct {
 // Signature errors keep their exact text; failures on our side say what
 // failed without internal detail (that goes to the log line).
 func ErrorResponse(err error) Response {
+	if err == nil {
+		// Not a failure anyone described; never a 2xx.
+		err = errors.New("internal error: no error given")
+	}
 	status := StatusOf(err)
 	msg := err.Error()
 	switch {
@@ -349,7 +355,7 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	req := &Request{
 		Method:    hr.Method,
 		Headers:   hr.Header,
-		RequestID: hr.Header.Get("X-Request-Id"),
+		RequestID: requestID(hr.Header.Get("X-Request-Id")),
 	}
 	if r.SourceAddr != nil {
 		req.SourceIP = r.SourceAddr(hr)
@@ -370,13 +376,23 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	writeResponse(w, r.Handle(hr.Context(), req))
 }
 
+// errNoMessageID is a queue that answered without an error and without a
+// message id: not proof that it holds the message.
+var errNoMessageID = fmt.Errorf("%w: queue returned no message id", ErrPublish)
+
+// readAhead caps the memory a request's announced length reserves.
+const readAhead = 1 << 20
+
 func readBody(w http.ResponseWriter, hr *http.Request, max int64) ([]byte, error) {
 	if hr.ContentLength > max {
 		return nil, fmt.Errorf("%w: limit is %d bytes", ErrBodyTooLarge, max)
 	}
+	// Size the buffer from Content-Length (+1 to see EOF without growing),
+	// but no more than readAhead before any byte arrived: a client that
+	// announces 32 MiB and stalls must not hold 32 MiB.
 	size := 512
 	if hr.ContentLength > 0 {
-		size = int(hr.ContentLength) + 1 // +1 so ReadAll sees EOF without growing
+		size = int(min(hr.ContentLength+1, readAhead))
 	}
 	buf := make([]byte, 0, size)
 	body := http.MaxBytesReader(w, hr.Body, max)
@@ -415,6 +431,21 @@ func RemoteIP(hr *http.Request) string {
 		host = host[:i]
 	}
 	return strings.Trim(host, "[]")
+}
+
+// requestID keeps a caller's X-Request-Id for the log line only if it is a
+// plausible id: at most 128 printable ASCII characters. Anything else is
+// replaced by a fresh id, so a client cannot fill the log with its text.
+func requestID(h string) string {
+	if len(h) > 128 {
+		return ""
+	}
+	for i := 0; i < len(h); i++ {
+		if h[i] < 0x21 || h[i] > 0x7e {
+			return ""
+		}
+	}
+	return h
 }
 
 func newRequestID() string {

@@ -373,6 +373,29 @@ func TestServeHTTP(t *testing.T) {
 	assertNoSecrets(t, logs.Bytes())
 }
 
+func TestRequestID(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"abc-123", "abc-123"},
+		{"Root=1-5f84c7a1-3e1f2a6b", "Root=1-5f84c7a1-3e1f2a6b"},
+		{"", ""},
+		{"has space", ""},
+		{"line\nbreak", ""},
+		{"caf\u00e9", ""},
+		{strings.Repeat("a", 129), ""},
+	}
+	for _, tc := range tests {
+		if got := requestID(tc.in); got != tc.want {
+			t.Errorf("requestID(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestErrorResponseOfNilIs500(t *testing.T) {
+	if got := ErrorResponse(nil); got.Status != 500 {
+		t.Fatalf("ErrorResponse(nil) = %d %s", got.Status, got.Body)
+	}
+}
+
 func TestStatusOfUnknownErrorIs500(t *testing.T) {
 	if got := StatusOf(errors.New("surprise")); got != 500 {
 		t.Fatalf("StatusOf = %d", got)

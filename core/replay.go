@@ -27,8 +27,9 @@ type ReplayStats struct {
 // SHA-256 recorded when it was spilled; it is left in place for a human.
 var ErrSpillCorrupt = errors.New("spilled object does not match its content_sha256")
 
-// Replay re-publishes every object under SpillPrefix to sink, oldest key
-// first, and deletes each only after the queue accepted it. A body is
+// Replay re-publishes every object under SpillPrefix to sink, in the order
+// src lists them (S3 and Cloud Storage list keys in lexical order, which
+// for spill/<yyyy>/<mm>/<dd>/ is oldest day first), and deletes each only after the queue accepted it. A body is
 // published with the attributes it was spilled with, so consumers see the
 // same message they would have seen, and can deduplicate on content_sha256
 // (FIFO queues do so by themselves). A failure leaves the object for the
@@ -75,7 +76,12 @@ func replayOne(ctx context.Context, src SpillSource, sink Sink, key string) erro
 	if got := sha256Hex(body); m.ContentSHA256 != got {
 		return fmt.Errorf("%w: %s has %s", ErrSpillCorrupt, key, got)
 	}
-	if _, err := sink.Publish(ctx, m); err != nil {
+	id, err := sink.Publish(ctx, m)
+	if err == nil && id == "" {
+		// As in Receiver.publish: no id, no proof the queue has it.
+		err = errNoMessageID
+	}
+	if err != nil {
 		return fmt.Errorf("publish: %w", err)
 	}
 	if err := src.Delete(ctx, key); err != nil {

@@ -100,11 +100,13 @@ func TestReplayKeepsWhatItCannotFinish(t *testing.T) {
 		name      string
 		corrupt   bool
 		deleteErr error
+		sink      Sink
 		want      ReplayStats
 		wantErr   error
 	}{
-		{"corrupt object is skipped and kept", true, nil, ReplayStats{Found: 1, Skipped: 1}, ErrSpillCorrupt},
-		{"delete fails: reported, kept for the next run", false, errors.New("denied"), ReplayStats{Found: 1, Failed: 1}, nil},
+		{"corrupt object is skipped and kept", true, nil, &memSink{}, ReplayStats{Found: 1, Skipped: 1}, ErrSpillCorrupt},
+		{"delete fails: reported, kept for the next run", false, errors.New("denied"), &memSink{}, ReplayStats{Found: 1, Failed: 1}, nil},
+		{"queue answers without a message id: kept", false, nil, idlessSink{}, ReplayStats{Found: 1, Failed: 1}, ErrPublish},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -115,7 +117,7 @@ func TestReplayKeepsWhatItCannotFinish(t *testing.T) {
 				body = []byte("tampered")
 			}
 			bucket.Put(context.Background(), ObjectKey(SpillPrefix, m), body, m.Attributes())
-			st, err := Replay(context.Background(), bucket, &memSink{}, nil)
+			st, err := Replay(context.Background(), bucket, tc.sink, nil)
 			if st != tc.want || err == nil || (tc.wantErr != nil && !errors.Is(err, tc.wantErr)) {
 				t.Fatalf("Replay = %+v, %v", st, err)
 			}
@@ -125,3 +127,8 @@ func TestReplayKeepsWhatItCannotFinish(t *testing.T) {
 		})
 	}
 }
+
+// idlessSink answers without an error and without a message id.
+type idlessSink struct{}
+
+func (idlessSink) Publish(context.Context, *Message) (string, error) { return "", nil }

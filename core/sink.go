@@ -45,9 +45,6 @@ type ClaimCheck struct {
 
 var _ Sink = (*ClaimCheck)(nil)
 
-// claimCheckOverhead is room kept for the attribute a pointer adds.
-const claimCheckOverhead = 512
-
 // Publish sends m directly when it fits, else stores it and sends a pointer.
 func (c *ClaimCheck) Publish(ctx context.Context, m *Message) (string, error) {
 	if len(m.Body)+m.AttributesSize() <= c.Limit {
