@@ -59,6 +59,9 @@ func (s *memStore) Put(ctx context.Context, key string, body []byte, meta map[st
 	if s.err != nil {
 		return s.err
 	}
+	if err := ctx.Err(); err != nil {
+		return err // as a real store's client does
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.objs == nil {
@@ -273,14 +276,17 @@ func TestReceiverSpillsWhenQueueFails(t *testing.T) {
 		sinkErr    error
 		hang       bool
 		storeErr   error
+		cancelled  bool // the request's own context is over (the platform's deadline)
 		wantStatus int
 		wantBody   string
 	}{
-		{"queue down, spill ok", errors.New("connection refused"), false, nil, 200,
+		{"queue down, spill ok", errors.New("connection refused"), false, nil, false, 200,
 			`{"status":"spilled","message_id":"spill/2025/11/23/`},
-		{"queue hangs, spill ok", nil, true, nil, 200,
+		{"queue hangs, spill ok", nil, true, nil, false, 200,
 			`{"status":"spilled","message_id":"spill/2025/11/23/`},
-		{"queue down, spill fails too", errors.New("connection refused"), false, errors.New("bucket gone"), 503,
+		{"request context over: the spill has its own budget", nil, true, nil, true, 200,
+			`{"status":"spilled","message_id":"spill/2025/11/23/`},
+		{"queue down, spill fails too", errors.New("connection refused"), false, errors.New("bucket gone"), false, 503,
 			`{"error":"queue unavailable: retry later"}`},
 	}
 	for _, tc := range tests {
@@ -291,7 +297,13 @@ func TestReceiverSpillsWhenQueueFails(t *testing.T) {
 			store := &memStore{err: tc.storeErr}
 			r := newTestReceiver(t, sink, &logs)
 			r.Spill = store
-			res := r.Handle(context.Background(), signedRequest(sampleBody))
+			ctx := context.Background()
+			if tc.cancelled {
+				c, cancel := context.WithCancel(ctx)
+				cancel()
+				ctx = c
+			}
+			res := r.Handle(ctx, signedRequest(sampleBody))
 			if res.Status != tc.wantStatus || !bytes.HasPrefix(res.Body, []byte(tc.wantBody)) {
 				t.Fatalf("answer %d %s, want %d %s", res.Status, res.Body, tc.wantStatus, tc.wantBody)
 			}
@@ -300,7 +312,9 @@ func TestReceiverSpillsWhenQueueFails(t *testing.T) {
 				return
 			}
 			var got acceptedBody
-			json.Unmarshal(res.Body, &got)
+			if err := json.Unmarshal(res.Body, &got); err != nil {
+				t.Fatal(err)
+			}
 			if !bytes.Equal(store.objs[got.MessageID], sampleBody) {
 				t.Fatalf("spilled object %q is not the body", got.MessageID)
 			}
