@@ -17,11 +17,13 @@ type Event struct {
 	// call_initiation_failure, speech_to_text_transcription, …), or
 	// UnknownEventType.
 	Type string
-	// Timestamp is the body's "event_timestamp" as sent: the digits of a
-	// number, or the contents of a string. Empty when absent.
+	// Timestamp is the body's "event_timestamp" as sent: the text of a
+	// scalar (a number, or true/false as written) or the contents of a
+	// string. Empty when absent, null, an object or an array.
 	Timestamp string
-	// ConversationID is "conversation_id" from "data", or from the top level
-	// where a body has it there. Empty when absent.
+	// ConversationID is the string "conversation_id" from "data" or from
+	// the top level, whichever comes later in the body if both do. Empty
+	// when absent.
 	ConversationID string
 }
 
@@ -31,7 +33,10 @@ const maxEnvelopeDepth = 256
 
 // ParseEvent classifies body leniently: unknown fields are ignored and a body
 // that is not a JSON object gives an Event of type UnknownEventType, never an
-// error.
+// error. It checks JSON grammar only as far as it needs to find the keys, so
+// an object that is invalid elsewhere ({"type":"t","x":nonsense}) may still
+// be classified by its "type": the body is authentic either way, and is
+// queued unchanged; only the attributes come from this.
 //
 // Post-call audio bodies carry megabytes of base64 in "data"; a full
 // encoding/json decode of them would cost many times the signature check. So
