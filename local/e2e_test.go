@@ -23,16 +23,7 @@ import (
 // with the send tool, and read the spool.
 func TestMakeRunThenSend(t *testing.T) {
 	dir := t.TempDir()
-	bin := func(pkg string) string {
-		out := filepath.Join(dir, filepath.Base(pkg))
-		cmd := exec.Command("go", "build", "-o", out, pkg)
-		cmd.Dir = ".."
-		if b, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go build %s: %v\n%s", pkg, err, b)
-		}
-		return out
-	}
-	server, send := bin("./cmd/local"), bin("./cmd/send")
+	server, send := buildCmd(t, dir, "./cmd/local"), buildCmd(t, dir, "./cmd/send")
 
 	port := testenv.FreePort(t)
 	spool := filepath.Join(dir, "spool.jsonl")
@@ -121,6 +112,18 @@ func TestMakeRunThenSend(t *testing.T) {
 			t.Fatalf("server log contains %q", secret)
 		}
 	}
+}
+
+// buildCmd builds the module's command pkg (./cmd/…) into dir.
+func buildCmd(t *testing.T, dir, pkg string) string {
+	t.Helper()
+	out := filepath.Join(dir, filepath.Base(pkg))
+	cmd := exec.Command("go", "build", "-o", out, pkg)
+	cmd.Dir = ".."
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+	}
+	return out
 }
 
 func runCmd(env []string, name string, args ...string) (string, error) {

@@ -123,25 +123,28 @@ type Options struct {
 	Addr      string // host:port; default 127.0.0.1:$PORT, PORT default 8080
 	SpoolPath string
 	Getenv    func(string) string
-	Logger    *slog.Logger
+	Logger    *slog.Logger // default: JSON on stderr at LOG_LEVEL
 	// Ready, if set, receives the listening address once the server serves.
 	Ready func(addr string)
 }
 
 // Run serves POST /webhook until ctx is done. The secret comes from
-// ELEVENLABS_WEBHOOK_SECRET, or is DevSecret with a warning.
+// ELEVENLABS_WEBHOOK_SECRET, or is DevSecret with a warning. Unlike the
+// deployed entrypoints, it returns unusable configuration as an error
+// instead of serving 500s. Without o.Logger it logs JSON to stderr at
+// LOG_LEVEL.
 func Run(ctx context.Context, o Options) error {
 	getenv := o.Getenv
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	log := o.Logger
-	if log == nil {
-		log = core.NewLogger(os.Stderr, slog.LevelInfo)
-	}
 	cfg, err := core.LoadConfig(getenv)
 	if err != nil {
 		return err
+	}
+	log := o.Logger
+	if log == nil {
+		log = core.NewLogger(os.Stderr, cfg.LogLevel)
 	}
 	if len(cfg.Secrets) == 0 {
 		cfg.Secrets = []string{DevSecret}
