@@ -1,6 +1,7 @@
 # Side-by-side benchmarks against peer verifiers, the HMAC floor and Lambda
 # cold start (issue 6). They live in bench/, a module of its own, so that
-# the product never depends on the peers. Not part of `make test`.
+# the product never depends on the peers. The benchmarks are not part of
+# `make test`; bench-peers-test (each peer really verifies) is.
 
 BENCH_NODE := bench/node
 # Extra flags for bench/cmd/report, e.g. BENCH_PEERS_FLAGS='-rounds 9 -clock wall'.
