@@ -65,8 +65,8 @@ func (c *ClaimCheck) Publish(ctx context.Context, m *Message) (string, error) {
 
 // ObjectKey is where a message's body is stored under prefix:
 // <prefix><yyyy>/<mm>/<dd>/<content_sha256>.json, dated by receipt (UTC).
-// The same body received the same day gets the same key, so a retry
-// overwrites instead of piling up.
+// The same body received the same day gets the same key, so a retry lands
+// on the object already there instead of piling up.
 func ObjectKey(prefix string, m *Message) string {
 	return prefix + m.ReceivedAt.UTC().Format("2006/01/02/") + m.ContentSHA256 + ".json"
 }

@@ -147,7 +147,11 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 			}
 			switch a.Key {
 			case slog.LevelKey:
-				return slog.String("severity", severity(a.Value.Any().(slog.Level)))
+				// The record's level is a slog.Level; an attribute the
+				// caller named "level" is left as it is.
+				if l, ok := a.Value.Any().(slog.Level); ok {
+					return slog.String("severity", severity(l))
+				}
 			case slog.MessageKey:
 				a.Key = "message"
 			}
@@ -186,7 +190,10 @@ type Queue struct {
 // The clients find credentials and emulators (PUBSUB_EMULATOR_HOST,
 // STORAGE_EMULATOR_HOST) the SDKs' own way. Close it when done.
 func NewQueue(ctx context.Context, cfg core.Config) (*Queue, error) {
-	project := strings.Split(cfg.PubSubTopic, "/")[1]
+	project, ok := topicProject(cfg.PubSubTopic)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s=%q: want projects/P/topics/T", core.ErrConfig, core.EnvPubSubTopic, cfg.PubSubTopic)
+	}
 	ps, err := pubsub.NewClient(ctx, project)
 	if err != nil {
 		return nil, fmt.Errorf("%w: pubsub client: %w", core.ErrConfig, err)
@@ -211,6 +218,21 @@ func NewQueue(ctx context.Context, cfg core.Config) (*Queue, error) {
 		q.Sink.Store, q.Sink.URLPrefix = q.Bucket, q.Bucket.URLPrefix()
 	}
 	return q, nil
+}
+
+// topicProject returns P from a topic's full name, projects/P/topics/T,
+// and false for anything else (core.LoadConfig only gives full names, but
+// a Config can be built by hand).
+func topicProject(name string) (string, bool) {
+	rest, ok := strings.CutPrefix(name, "projects/")
+	if !ok {
+		return "", false
+	}
+	project, topic, ok := strings.Cut(rest, "/topics/")
+	if !ok || project == "" || strings.Contains(project, "/") || topic == "" || strings.Contains(topic, "/") {
+		return "", false
+	}
+	return project, true
 }
 
 // Close stops the publisher, sending what is outstanding, and closes the

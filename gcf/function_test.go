@@ -1,8 +1,10 @@
 package gcf_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -15,6 +17,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/elevenrelay/elevenrelay/core"
+	"github.com/elevenrelay/elevenrelay/gcf"
 )
 
 func sha256Hex(b []byte) string {
@@ -251,6 +254,41 @@ func TestBareTopicName(t *testing.T) {
 	a := post(t, url, testSecret, readBody(t, "post_call_transcription"))
 	if a.Status != http.StatusOK || srv.Message(a.Body["message_id"]) == nil {
 		t.Fatalf("answer %d %v, want 200 and the message in %s", a.Status, a.Body, testTopic)
+	}
+}
+
+// TestNewQueueTopic: NewQueue is exported (cmd/replay calls it) and may
+// get a Config built by hand: a topic that is not projects/P/topics/T is a
+// configuration error, not a panic.
+func TestNewQueueTopic(t *testing.T) {
+	startPstest(t)
+	tests := []struct {
+		name    string
+		topic   string
+		wantErr error
+	}{
+		{"full name", testTopic, nil},
+		{"empty", "", core.ErrConfig},
+		{"bare topic", "webhooks", core.ErrConfig},
+		{"no project", "projects//topics/webhooks", core.ErrConfig},
+		{"no topic", "projects/" + testProject + "/topics/", core.ErrConfig},
+		{"a subscription", "projects/" + testProject + "/subscriptions/webhooks", core.ErrConfig},
+		{"a topic's subpath", testTopic + "/extra", core.ErrConfig},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			q, err := gcf.NewQueue(context.Background(), core.Config{PubSubTopic: tc.topic})
+			if !errors.Is(err, tc.wantErr) || (err == nil) != (tc.wantErr == nil) {
+				t.Fatalf("NewQueue(%q) = %v, want %v", tc.topic, err, tc.wantErr)
+			}
+			if q != nil {
+				if err := q.Close(); err != nil {
+					t.Error(err)
+				}
+			} else if !strings.Contains(err.Error(), "PUBSUB_TOPIC") {
+				t.Errorf("error %q does not name PUBSUB_TOPIC", err)
+			}
+		})
 	}
 }
 

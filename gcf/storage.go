@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"net/http"
 	"strings"
 
 	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/storage"
+	"google.golang.org/api/googleapi"
 	"google.golang.org/api/iterator"
 
 	"github.com/elevenrelay/elevenrelay/core"
@@ -37,8 +39,14 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // Put stores body under key with meta as custom metadata, and returns once
 // Cloud Storage has it. The body's CRC32C goes with the upload, so a body
 // damaged on the way is refused instead of stored.
+//
+// The write only creates: its precondition is that no object holds the key
+// yet. The function's role (roles/storage.objectCreator) cannot overwrite,
+// and need not: the key ends in the body's SHA-256, so an object already
+// there holds these bytes (a redelivery on the same day), and the
+// precondition's failure (412) counts as stored.
 func (b *Bucket) Put(ctx context.Context, key string, body []byte, meta map[string]string) error {
-	w := b.h.Object(key).NewWriter(ctx)
+	w := b.h.Object(key).If(storage.Conditions{DoesNotExist: true}).NewWriter(ctx)
 	w.ContentType = "application/json"
 	w.Metadata = meta
 	w.CRC32C = crc32.Checksum(body, castagnoli)
@@ -46,14 +54,21 @@ func (b *Bucket) Put(ctx context.Context, key string, body []byte, meta map[stri
 	// One request for the whole body: it is in memory already (at most the
 	// request limit), and a resumable upload would add round trips.
 	w.ChunkSize = 0
-	if _, err := w.Write(body); err != nil {
-		w.Close()
-		return fmt.Errorf("gcs put gs://%s/%s: %w", b.name, key, err)
+	_, err := w.Write(body)
+	if cerr := w.Close(); err == nil {
+		err = cerr
 	}
-	if err := w.Close(); err != nil {
+	if err != nil && !alreadyStored(err) {
 		return fmt.Errorf("gcs put gs://%s/%s: %w", b.name, key, err)
 	}
 	return nil
+}
+
+// alreadyStored reports whether a write failed only because an object
+// already held its key: Cloud Storage's 412 for DoesNotExist.
+func alreadyStored(err error) bool {
+	var e *googleapi.Error
+	return errors.As(err, &e) && e.Code == http.StatusPreconditionFailed
 }
 
 // Fetcher is a core.ObjectFetcher for gs:// URLs, for consumers resolving

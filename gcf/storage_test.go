@@ -14,6 +14,7 @@ import (
 	"cloud.google.com/go/pubsub/v2/pstest"
 	"cloud.google.com/go/storage"
 	"github.com/fsouza/fake-gcs-server/fakestorage"
+	"google.golang.org/api/googleapi"
 	"google.golang.org/grpc/codes"
 
 	"github.com/elevenrelay/elevenrelay/core"
@@ -107,6 +108,37 @@ func TestClaimCheck(t *testing.T) {
 		})
 	}
 
+	// ElevenLabs redelivers: the same body the same day has the same key.
+	// The second write must not overwrite (the function's objectCreator
+	// role could not), and the second delivery is accepted all the same.
+	t.Run("the same body twice", func(t *testing.T) {
+		body := append([]byte("\n"), readBody(t, "post_call_audio")...)
+		key := "elevenlabs/" + time.Now().UTC().Format("2006/01/02/") + sha256Hex(body) + ".json"
+		var gen int64
+		for i := range 2 {
+			a := post(t, url, testSecret, body)
+			if a.Status != http.StatusOK || a.Body["status"] != "accepted" {
+				t.Fatalf("delivery %d: answer %d %v, want 200 accepted", i+1, a.Status, a.Body)
+			}
+			m := ps.Message(a.Body["message_id"])
+			if m == nil || m.Attributes[core.AttrClaimCheck] != "gs://"+testBucket+"/"+key {
+				t.Fatalf("delivery %d: message %v, want a claim check for %s", i+1, m, key)
+			}
+			obj, err := gcs.GetObject(testBucket, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(obj.Content) != string(body) {
+				t.Errorf("delivery %d: stored object differs from the body sent", i+1)
+			}
+			if i == 0 {
+				gen = obj.Generation
+			} else if obj.Generation != gen {
+				t.Errorf("generation %d after the second delivery, want %d: the object was overwritten", obj.Generation, gen)
+			}
+		}
+	})
+
 	t.Run("tampered object", func(t *testing.T) {
 		body := readBody(t, "post_call_audio")
 		a := post(t, url, testSecret, append([]byte(" "), body...))
@@ -195,6 +227,54 @@ func TestSpill(t *testing.T) {
 	a = post(t, url, testSecret, body)
 	if a.Status != http.StatusServiceUnavailable {
 		t.Errorf("with Pub/Sub and the bucket down: answer %d %v, want 503", a.Status, a.Body)
+	}
+}
+
+// TestPutTwice: Put only creates, and a key already stored counts as
+// stored, so the same key put twice succeeds both times and the object
+// keeps its first generation.
+func TestPutTwice(t *testing.T) {
+	gcs := startGCS(t)
+	client := storageClient(t)
+	b := gcf.NewBucket(client, testBucket)
+	ctx := context.Background()
+	key := "elevenlabs/2026/11/23/put-twice.json"
+	body := readBody(t, "post_call_transcription")
+
+	if err := b.Put(ctx, key, body, map[string]string{"delivery": "1"}); err != nil {
+		t.Fatalf("first Put: %v", err)
+	}
+	first, err := gcs.GetObject(testBucket, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Put(ctx, key, body, map[string]string{"delivery": "2"}); err != nil {
+		t.Fatalf("second Put: %v, want nil (the object holds these bytes)", err)
+	}
+	got, meta, err := b.Get(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(body) {
+		t.Errorf("object holds %q, want the body put", got)
+	}
+	attrs, err := client.Bucket(testBucket).Object(key).Attrs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if attrs.Generation != first.Generation || meta["delivery"] != "1" {
+		t.Errorf("generation %d metadata %v after the second Put, want generation %d and delivery 1: overwritten", attrs.Generation, meta, first.Generation)
+	}
+
+	// The fake refuses a create over an existing object as Cloud Storage
+	// does, with the 412 Put relies on; without that this test proves
+	// nothing.
+	w := client.Bucket(testBucket).Object(key).If(storage.Conditions{DoesNotExist: true}).NewWriter(ctx)
+	w.ChunkSize = 0
+	w.Write(body)
+	var e *googleapi.Error
+	if err := w.Close(); !errors.As(err, &e) || e.Code != http.StatusPreconditionFailed {
+		t.Errorf("create over an existing object: %v, want a 412 googleapi.Error", err)
 	}
 }
 

@@ -3,6 +3,7 @@ package terraform_test
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -392,6 +393,37 @@ func TestGCPBuckets(t *testing.T) {
 	for _, want := range []string{`"elevenlabs/"`, `"spill/"`, "var.spill_expiration_days", "var.claim_check_expiration_days"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("claim-check bucket lifecycle lacks %s", want)
+		}
+	}
+}
+
+// TestGCPRegionValidation checks the region variable's regex, taken from
+// its can(regex(...)) condition, against real region names; Terraform's
+// regex is RE2, as Go's regexp is.
+func TestGCPRegionValidation(t *testing.T) {
+	t.Parallel()
+	c := parseDir(t, filepath.Join("gcp", "modules", "receiver"))
+	cond := attr(t, nested(t, c.block(t, "variable", "region"), "validation"), "condition")
+	can, ok := cond.(*hclsyntax.FunctionCallExpr)
+	if !ok || can.Name != "can" || len(can.Args) != 1 {
+		t.Fatalf("region condition is not can(regex(...))")
+	}
+	call, ok := can.Args[0].(*hclsyntax.FunctionCallExpr)
+	if !ok || call.Name != "regex" || len(call.Args) != 2 {
+		t.Fatalf("region condition is not can(regex(...))")
+	}
+	re, err := regexp.Compile(literal(t, call.Args[0]).AsString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, region := range []string{"europe-west1", "europe-west10", "europe-west12", "us-central1", "northamerica-northeast2", "me-central2"} {
+		if !re.MatchString(region) {
+			t.Errorf("region %q refused by %s", region, re)
+		}
+	}
+	for _, region := range []string{"", "europe-west", "europe-west1-b", "Europe-West1", "global"} {
+		if re.MatchString(region) {
+			t.Errorf("%q accepted as a region by %s", region, re)
 		}
 	}
 }

@@ -14,7 +14,7 @@ variable "region" {
   default     = "europe-west1"
 
   validation {
-    condition     = can(regex("^[a-z]+-[a-z]+[0-9]$", var.region))
+    condition     = can(regex("^[a-z]+-[a-z]+[0-9]+$", var.region))
     error_message = "region must be a Google Cloud region such as europe-west1."
   }
 }
