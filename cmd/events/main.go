@@ -86,8 +86,13 @@ func generate(dir, secret string, now time.Time) ([]string, error) {
 			out["apigw-v1-stale.json"] = restEvent("stale", body, stale, now, false)
 		}
 	}
+	// sam local resolves a resource's !Ref in template.yaml to its logical
+	// id, so each variable set from one is overridden here: the secret's ARN
+	// to empty, or the function would refuse "WebhookSecretValue" (not an
+	// ARN) and answer 500 to everything.
 	out["env.json"] = map[string]map[string]string{"WebhookFunction": {
 		core.EnvSecret:      secret,
+		core.EnvSecretARN:   "",
 		core.EnvSQSQueueURL: "http://host.docker.internal:5000/" + accountID + "/elevenrelay-events",
 		core.EnvClaimCheck:  "elevenrelay-claim-check",
 		"AWS_ENDPOINT_URL":  "http://host.docker.internal:5000",
