@@ -45,7 +45,7 @@ func testHandler(t testing.TB, sink core.Sink, logs *bytes.Buffer) *Handler {
 // v2Event is an HTTP API event carrying body with the given headers.
 func v2Event(t testing.TB, body []byte, headers map[string]string, b64 bool) []byte {
 	t.Helper()
-	ev := events.APIGatewayV2HTTPRequest{Version: "2.0", RouteKey: "POST /webhook", Headers: headers, Body: string(body),
+	ev := events.APIGatewayV2HTTPRequest{Version: "2.0", RouteKey: "ANY /webhook", Headers: headers, Body: string(body),
 		RequestContext: events.APIGatewayV2HTTPRequestContext{RequestID: "req-v2",
 			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "POST", SourceIP: "34.67.146.145"}}}
 	if b64 {

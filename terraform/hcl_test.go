@@ -412,6 +412,22 @@ func TestGCPOutputs(t *testing.T) {
 	}
 }
 
+// Every method must reach the function, which answers 405 with Allow: POST
+// to all but POST (SPEC §2); a POST-only route would get API Gateway's 404.
+func TestAWSWebhookRoute(t *testing.T) {
+	t.Parallel()
+	c := parseDir(t, filepath.Join("aws", "modules", "receiver"))
+	if got := literalString(t, c.block(t, "resource", "aws_apigatewayv2_route", "webhook"), "route_key"); got != "ANY /webhook" {
+		t.Errorf("route_key = %q, want ANY /webhook", got)
+	}
+	perm := c.block(t, "resource", "aws_lambda_permission", "api")
+	expr := attr(t, perm, "source_arn")
+	text := string(expr.Range().SliceBytes(mustRead(t, expr.Range().Filename)))
+	if !strings.HasSuffix(text, `/*/*/webhook"`) {
+		t.Errorf("source_arn = %s, want the API to invoke the function for any method (…/*/*/webhook)", text)
+	}
+}
+
 func mustRead(t *testing.T, path string) []byte {
 	t.Helper()
 	data, err := os.ReadFile(path)

@@ -38,7 +38,8 @@ func TestSAMTemplateContract(t *testing.T) {
 		"Handler: bootstrap",
 		"Timeout: 20",
 		"Path: /webhook",
-		"Method: POST",
+		// Any method reaches the function, which answers 405 to all but POST.
+		"Method: ANY",
 		"MaximumMessageSize: 1048576",
 		"SqsManagedSseEnabled: true",
 		"SSEAlgorithm: AES256",
@@ -51,6 +52,9 @@ func TestSAMTemplateContract(t *testing.T) {
 		if !strings.Contains(template, want) {
 			t.Errorf("template.yaml lacks %q", want)
 		}
+	}
+	if strings.Contains(template, "Method: POST") {
+		t.Error("template.yaml routes only POST: API Gateway would answer other methods 404, not the function 405")
 	}
 	for _, env := range []string{
 		"ELEVENLABS_WEBHOOK_SECRET_ARN", "SQS_QUEUE_URL", "CLAIM_CHECK_BUCKET",
