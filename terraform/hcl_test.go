@@ -428,6 +428,25 @@ func TestAWSWebhookRoute(t *testing.T) {
 	}
 }
 
+// A claim-checked message can wait the queue's retention and then the
+// dead-letter queue's (a FIFO dead-letter queue restarts its age): its object
+// must last as long by default.
+func TestAWSClaimCheckOutlivesQueues(t *testing.T) {
+	t.Parallel()
+	c := parseDir(t, filepath.Join("aws", "modules", "receiver"))
+	seconds := func(queue string) int64 {
+		v := literal(t, attr(t, c.block(t, "resource", "aws_sqs_queue", queue), "message_retention_seconds"))
+		n, _ := v.AsBigFloat().Int64()
+		return n
+	}
+	queues := seconds("webhook") + seconds("dead_letter")
+	v := literal(t, attr(t, c.block(t, "variable", "claim_check_expiration_days"), "default"))
+	days, _ := v.AsBigFloat().Int64()
+	if days*86400 < queues {
+		t.Errorf("claim_check_expiration_days defaults to %d days, shorter than the queues' retention together (%d s)", days, queues)
+	}
+}
+
 func mustRead(t *testing.T, path string) []byte {
 	t.Helper()
 	data, err := os.ReadFile(path)
