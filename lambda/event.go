@@ -20,8 +20,10 @@ import (
 // 400, since retrying the same event cannot help.
 var ErrUnsupportedEvent = fmt.Errorf("%w: event is not an API Gateway or Function URL request", core.ErrBodyRead)
 
-// shape is the kind of event that arrived, which is also the kind of answer
-// it expects.
+// shape is the kind of event that arrived. The answer does not depend on it
+// (one encoding serves every shape, see response in handler.go); it says which
+// event type's fields were read, so that tests can hold the fast path to the
+// same reading as encoding/json.
 type shape uint8
 
 const (
@@ -82,7 +84,10 @@ func (ev *httpEvent) release() {
 // signature check. Anything the fast path does not handle exactly as
 // encoding/json would (duplicate or differently cased keys, nulls inside
 // header maps, invalid UTF-8, …) goes to encoding/json instead, so the two
-// always agree; FuzzDecodeEvent holds them to it.
+// agree on every event that is valid JSON; FuzzDecodeEvent holds them to it.
+// They may differ on invalid JSON: the fast path skips the fields it does not
+// read without validating them, so it takes {"x":abc}, which encoding/json
+// refuses. Such an event still has to carry a valid signature of its body.
 func decodeEvent(payload []byte) (httpEvent, error) {
 	if ev, ok := decodeFast(payload); ok {
 		return ev, nil

@@ -14,8 +14,9 @@ import (
 
 // Handler is the function's handler: it takes the raw invocation event from
 // API Gateway (REST or HTTP API) or a Function URL, hands the request to the
-// Receiver, and answers in the shape the event came in. It works on bytes
-// (a raw lambda.Handler) so that a megabyte body is not decoded twice.
+// Receiver, and answers with one encoding that every one of those reads. It
+// works on bytes (a raw lambda.Handler) so that a megabyte body is not
+// decoded twice.
 type Handler struct {
 	Receiver *core.Receiver
 }
@@ -27,29 +28,27 @@ var _ awslambda.Handler = (*Handler)(nil)
 // event included, is an HTTP answer, so that API Gateway passes on our
 // status and body instead of its own 502.
 func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err error) {
-	ev, derr := decodeEvent(payload)
-	req := &core.Request{
-		Method:    ev.method,
-		Body:      ev.body,
-		RequestID: ev.requestID,
-		SourceIP:  ev.sourceIP,
-	}
-	if req.RequestID == "" {
-		if lc, ok := lambdacontext.FromContext(ctx); ok {
-			req.RequestID = lc.AwsRequestID
-		}
+	req := &core.Request{}
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		req.RequestID = lc.AwsRequestID // unless the event names the request
 	}
 	defer func() {
-		// A bug must cost one request a 500, never the process: the runtime
-		// would report a function error and API Gateway a bare 502.
+		// A bug, in the hand-written event scanner as anywhere else, must
+		// cost one request a 500, never the process: the runtime would
+		// report a function error and API Gateway a bare 502.
 		if p := recover(); p != nil {
 			res := h.Receiver.Reject(ctx, req, fmt.Errorf("panic: %v", p))
 			out, err = encodeResponse(res)
 		}
 	}()
+	ev, derr := decodeEvent(payload)
+	req.Method, req.Body, req.SourceIP = ev.method, ev.body, ev.sourceIP
+	if ev.requestID != "" {
+		req.RequestID = ev.requestID
+	}
 	if derr != nil {
-		// Unknown shapes are answered in the payload 2.0 shape, which
-		// Function URLs and HTTP APIs read; there is no better guess.
+		// One encoding serves every shape (see response), so an event
+		// that could not be read is answered like any other.
 		return encodeResponse(h.Receiver.Reject(ctx, req, derr))
 	}
 	req.Headers = headerMap(ev)

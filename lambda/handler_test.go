@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/elevenrelay/elevenrelay/core"
 	"github.com/stretchr/testify/require"
 )
@@ -44,7 +45,7 @@ func testHandler(t testing.TB, sink core.Sink, logs *bytes.Buffer) *Handler {
 // v2Event is an HTTP API event carrying body with the given headers.
 func v2Event(t testing.TB, body []byte, headers map[string]string, b64 bool) []byte {
 	t.Helper()
-	ev := events.APIGatewayV2HTTPRequest{Version: "2.0", RouteKey: "POST /webhook", Headers: headers, Body: string(body),
+	ev := events.APIGatewayV2HTTPRequest{Version: "2.0", RouteKey: "ANY /webhook", Headers: headers, Body: string(body),
 		RequestContext: events.APIGatewayV2HTTPRequestContext{RequestID: "req-v2",
 			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "POST", SourceIP: "34.67.146.145"}}}
 	if b64 {
@@ -145,5 +146,42 @@ func TestHandlerFailsClosed(t *testing.T) {
 		out, err := h.Invoke(context.Background(), payload)
 		require.NoError(t, err)
 		require.JSONEq(t, `{"statusCode":500,"headers":{"Content-Type":"application/json"},"body":"{\"error\":\"Webhook secret not configured\"}","isBase64Encoded":false}`, string(out))
+	}
+}
+
+// A panic costs the request a 500 and one log line, never the process.
+func TestHandlerRecoversPanic(t *testing.T) {
+	body := []byte(`{"type":"post_call_transcription"}`)
+	sig := core.Sign(testSecret, time.Now(), body)
+	sink := &recordingSink{}
+	var logs bytes.Buffer
+	h := testHandler(t, sink, &logs)
+	h.Receiver.Now = func() time.Time { panic("clock broken") }
+	out, err := h.Invoke(context.Background(), v2Event(t, body, map[string]string{"elevenlabs-signature": sig}, false))
+	require.NoError(t, err)
+	require.JSONEq(t, `{"statusCode":500,"headers":{"Content-Type":"application/json"},"body":"{\"error\":\"internal error\"}","isBase64Encoded":false}`, string(out))
+	require.Empty(t, sink.msgs)
+	require.Equal(t, 1, strings.Count(logs.String(), "\n"), "want one log line: %s", logs.String())
+	require.Contains(t, logs.String(), "clock broken")
+	require.Contains(t, logs.String(), "req-v2")
+}
+
+// The log line names the request by the event's id, or else the invocation's.
+func TestHandlerRequestID(t *testing.T) {
+	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "aws-req-1"})
+	for _, tt := range []struct{ name, event, want string }{
+		{"from the event", `{"version":"2.0","requestContext":{"requestId":"req-ev","http":{"method":"GET"}}}`, "req-ev"},
+		{"from the invocation", `{"version":"2.0","requestContext":{"http":{"method":"GET"}}}`, "aws-req-1"},
+		{"unreadable event", `junk`, "aws-req-1"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			_, err := testHandler(t, &recordingSink{}, &logs).Invoke(ctx, []byte(tt.event))
+			require.NoError(t, err)
+			require.Contains(t, logs.String(), `"`+tt.want+`"`)
+			if tt.want == "req-ev" {
+				require.NotContains(t, logs.String(), "aws-req-1")
+			}
+		})
 	}
 }

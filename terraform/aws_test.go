@@ -147,7 +147,7 @@ func TestTerraformAWSApplyMoto(t *testing.T) {
 
 	// The bucket's lifecycle and TLS-only policy.
 	lifecycle := motoCall(t, http.MethodGet, endpoint+"/"+bucket+"?lifecycle", "s3", "", nil)
-	for _, want := range []string{"elevenlabs/", "spill/", "<Days>14</Days>", "<Days>30</Days>"} {
+	for _, want := range []string{"elevenlabs/", "spill/", "<Days>21</Days>", "<Days>30</Days>"} {
 		if !strings.Contains(lifecycle, want) {
 			t.Errorf("bucket lifecycle lacks %s:\n%s", want, lifecycle)
 		}

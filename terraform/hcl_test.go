@@ -444,6 +444,41 @@ func TestGCPOutputs(t *testing.T) {
 	}
 }
 
+// Every method must reach the function, which answers 405 with Allow: POST
+// to all but POST (SPEC §2); a POST-only route would get API Gateway's 404.
+func TestAWSWebhookRoute(t *testing.T) {
+	t.Parallel()
+	c := parseDir(t, filepath.Join("aws", "modules", "receiver"))
+	if got := literalString(t, c.block(t, "resource", "aws_apigatewayv2_route", "webhook"), "route_key"); got != "ANY /webhook" {
+		t.Errorf("route_key = %q, want ANY /webhook", got)
+	}
+	perm := c.block(t, "resource", "aws_lambda_permission", "api")
+	expr := attr(t, perm, "source_arn")
+	text := string(expr.Range().SliceBytes(mustRead(t, expr.Range().Filename)))
+	if !strings.HasSuffix(text, `/*/*/webhook"`) {
+		t.Errorf("source_arn = %s, want the API to invoke the function for any method (…/*/*/webhook)", text)
+	}
+}
+
+// A claim-checked message can wait the queue's retention and then the
+// dead-letter queue's (a FIFO dead-letter queue restarts its age): its object
+// must last as long by default.
+func TestAWSClaimCheckOutlivesQueues(t *testing.T) {
+	t.Parallel()
+	c := parseDir(t, filepath.Join("aws", "modules", "receiver"))
+	seconds := func(queue string) int64 {
+		v := literal(t, attr(t, c.block(t, "resource", "aws_sqs_queue", queue), "message_retention_seconds"))
+		n, _ := v.AsBigFloat().Int64()
+		return n
+	}
+	queues := seconds("webhook") + seconds("dead_letter")
+	v := literal(t, attr(t, c.block(t, "variable", "claim_check_expiration_days"), "default"))
+	days, _ := v.AsBigFloat().Int64()
+	if days*86400 < queues {
+		t.Errorf("claim_check_expiration_days defaults to %d days, shorter than the queues' retention together (%d s)", days, queues)
+	}
+}
+
 func mustRead(t *testing.T, path string) []byte {
 	t.Helper()
 	data, err := os.ReadFile(path)

@@ -3,6 +3,7 @@ package terraform_test
 import (
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -38,7 +39,8 @@ func TestSAMTemplateContract(t *testing.T) {
 		"Handler: bootstrap",
 		"Timeout: 20",
 		"Path: /webhook",
-		"Method: POST",
+		// Any method reaches the function, which answers 405 to all but POST.
+		"Method: ANY",
 		"MaximumMessageSize: 1048576",
 		"SqsManagedSseEnabled: true",
 		"SSEAlgorithm: AES256",
@@ -51,6 +53,9 @@ func TestSAMTemplateContract(t *testing.T) {
 		if !strings.Contains(template, want) {
 			t.Errorf("template.yaml lacks %q", want)
 		}
+	}
+	if strings.Contains(template, "Method: POST") {
+		t.Error("template.yaml routes only POST: API Gateway would answer other methods 404, not the function 405")
 	}
 	for _, env := range []string{
 		"ELEVENLABS_WEBHOOK_SECRET_ARN", "SQS_QUEUE_URL", "CLAIM_CHECK_BUCKET",
@@ -69,6 +74,17 @@ func TestSAMTemplateContract(t *testing.T) {
 			t.Errorf("template.yaml has no output %s", name)
 		}
 	}
+	// A claim-checked message can wait the queue's retention and then the
+	// dead-letter queue's (a FIFO dead-letter queue restarts its age): its
+	// object must last as long by default.
+	retention := regexp.MustCompile(`(?m)^      MessageRetentionPeriod: (\d+)$`).FindAllStringSubmatch(template, -1)
+	expiry := regexp.MustCompile(`(?m)^  ClaimCheckExpirationDays:\n    Type: Number\n    Default: (\d+)$`).FindStringSubmatch(template)
+	if len(retention) != 2 || expiry == nil {
+		t.Errorf("template.yaml: want two MessageRetentionPeriod and a ClaimCheckExpirationDays default, got %q and %q", retention, expiry)
+	} else if queues, days := atoi(t, retention[0][1])+atoi(t, retention[1][1]), atoi(t, expiry[1]); days*86400 < queues {
+		t.Errorf("ClaimCheckExpirationDays defaults to %d days, shorter than the queues' retention together (%d s)", days, queues)
+	}
+
 	// Only X-Ray may have "*" as a resource in the function's role.
 	if n := strings.Count(template, `Resource: "*"`); n != 1 {
 		t.Errorf(`template.yaml has %d Resource: "*", want 1 (X-Ray)`, n)
@@ -81,4 +97,13 @@ func TestSAMTemplateContract(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^build-WebhookFunction:`).Match(mk) {
 		t.Error("mk/iac.mk has no build-WebhookFunction target for sam build")
 	}
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -86,8 +86,13 @@ func generate(dir, secret string, now time.Time) ([]string, error) {
 			out["apigw-v1-stale.json"] = restEvent("stale", body, stale, now, false)
 		}
 	}
+	// sam local resolves a resource's !Ref in template.yaml to its logical
+	// id, so each variable set from one is overridden here: the secret's ARN
+	// to empty, or the function would refuse "WebhookSecretValue" (not an
+	// ARN) and answer 500 to everything.
 	out["env.json"] = map[string]map[string]string{"WebhookFunction": {
 		core.EnvSecret:      secret,
+		core.EnvSecretARN:   "",
 		core.EnvSQSQueueURL: "http://host.docker.internal:5000/" + accountID + "/elevenrelay-events",
 		core.EnvClaimCheck:  "elevenrelay-claim-check",
 		"AWS_ENDPOINT_URL":  "http://host.docker.internal:5000",
@@ -112,12 +117,12 @@ func generate(dir, secret string, now time.Time) ([]string, error) {
 
 func requestTime(now time.Time) string { return now.UTC().Format("02/Jan/2006:15:04:05 -0700") }
 
-// httpAPIEvent is an HTTP API (payload 2.0) event for route POST /webhook.
-// HTTP APIs lower-case header names.
+// httpAPIEvent is an HTTP API (payload 2.0) event: a POST on the route
+// ANY /webhook. HTTP APIs lower-case header names.
 func httpAPIEvent(id string, body []byte, sig string, now time.Time) events.APIGatewayV2HTTPRequest {
 	return events.APIGatewayV2HTTPRequest{
 		Version:  "2.0",
-		RouteKey: "POST /webhook",
+		RouteKey: "ANY /webhook",
 		RawPath:  "/webhook",
 		Headers: map[string]string{
 			"content-length":       strconv.Itoa(len(body)),
@@ -130,7 +135,7 @@ func httpAPIEvent(id string, body []byte, sig string, now time.Time) events.APIG
 			"x-forwarded-proto":    "https",
 		},
 		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			RouteKey:     "POST /webhook",
+			RouteKey:     "ANY /webhook",
 			AccountID:    accountID,
 			Stage:        "$default",
 			RequestID:    "apigw-v2-" + id,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -77,4 +78,56 @@ func mustBase64(t *testing.T, s string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// env.json is the committed one, gives a configuration the function takes,
+// and overrides every variable template.yaml sets from a resource's !Ref,
+// which sam local would otherwise set to the resource's logical id.
+func TestEnvJSON(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.CopyFS(filepath.Join(dir, "bodies"), os.DirFS(filepath.Join("..", "..", "events", "bodies"))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := generate(dir, devSecret, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	generated, err := os.ReadFile(filepath.Join(dir, "env.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	committed, err := os.ReadFile(filepath.Join("..", "..", "events", "env.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(committed) != string(generated) {
+		t.Fatalf("events/env.json is stale; run make events. Want:\n%s", generated)
+	}
+	var env map[string]map[string]string
+	if err := json.Unmarshal(generated, &env); err != nil {
+		t.Fatal(err)
+	}
+	vars := env["WebhookFunction"]
+	cfg, err := core.LoadConfig(func(name string) string { return vars[name] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.SecretARN != "" || len(cfg.Secrets) != 1 || cfg.Secrets[0] != devSecret {
+		t.Errorf("secret ARN %q, secrets %q: want the development secret only", cfg.SecretARN, cfg.Secrets)
+	}
+
+	template, err := os.ReadFile(filepath.Join("..", "..", "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs := regexp.MustCompile(`(?m)^ {10}([A-Z_]+): !Ref (\w+)$`).FindAllStringSubmatch(string(template), -1)
+	if len(refs) < 6 {
+		t.Fatalf("found %d function variables in template.yaml", len(refs))
+	}
+	for _, m := range refs {
+		name, ref := m[1], m[2]
+		isResource := regexp.MustCompile(`(?m)^  ` + ref + `:\n    Type: AWS::`).Match(template)
+		if _, ok := vars[name]; isResource && !ok {
+			t.Errorf("env.json does not override %s (!Ref %s, a resource)", name, ref)
+		}
+	}
 }

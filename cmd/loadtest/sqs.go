@@ -212,12 +212,12 @@ func (a *sqsAdapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sourceIP, _, _ := net.SplitHostPort(r.RemoteAddr)
 	ev := events.APIGatewayV2HTTPRequest{
 		Version:        "2.0",
-		RouteKey:       "POST /webhook",
+		RouteKey:       "ANY /webhook",
 		RawPath:        r.URL.Path,
 		RawQueryString: r.URL.RawQuery,
 		Headers:        headers,
 		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			RouteKey:  "POST /webhook",
+			RouteKey:  "ANY /webhook",
 			Stage:     "$default",
 			RequestID: "load-" + strconv.FormatInt(n, 10),
 			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{

@@ -124,9 +124,11 @@ resource "aws_apigatewayv2_integration" "webhook" {
   payload_format_version = "2.0"
 }
 
+# Every method reaches the function, so that anything but POST gets the
+# SPEC's 405 with Allow: POST rather than API Gateway's own 404.
 resource "aws_apigatewayv2_route" "webhook" {
   api_id    = aws_apigatewayv2_api.webhook.id
-  route_key = "POST /webhook"
+  route_key = "ANY /webhook"
   target    = "integrations/${aws_apigatewayv2_integration.webhook.id}"
 }
 
@@ -148,7 +150,7 @@ resource "aws_lambda_permission" "api" {
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.webhook.function_name
   principal     = "apigateway.amazonaws.com"
-  source_arn    = "${aws_apigatewayv2_api.webhook.execution_arn}/*/POST/webhook"
+  source_arn    = "${aws_apigatewayv2_api.webhook.execution_arn}/*/*/webhook"
 }
 
 # ---------------------------------------------------------------- function URL

@@ -36,8 +36,11 @@ resource "aws_sqs_queue" "dead_letter" {
   name             = "${var.name}-webhook-dlq${local.queue_suffix}"
   fifo_queue       = var.fifo_queue
   max_message_size = local.max_message_size
-  # Longer than the source queue's: a message keeps its original enqueue time
-  # when it is moved here.
+  # The maximum, longer than the source queue's: in a standard queue a message
+  # keeps its original enqueue time when it is moved here, so it can wait 14
+  # days in all. A FIFO dead-letter queue restarts the message's age, so there
+  # it can wait 4 + 14 = 18 days; claim_check_expiration_days (default 21)
+  # keeps the claim-check objects at least that long.
   message_retention_seconds = 1209600
   sqs_managed_sse_enabled   = true
   tags                      = var.tags

@@ -155,9 +155,9 @@ variable "max_receive_count" {
 }
 
 variable "claim_check_expiration_days" {
-  description = "Days claim-check objects (elevenlabs/) are kept; keep it at least as long as messages can wait in the queues (14 days)."
+  description = "Days claim-check objects (elevenlabs/) are kept. Keep it at least as long as a message can wait in the queue and then its dead-letter queue: 4 + 14 = 18 days, since a FIFO dead-letter queue restarts a message's age (a standard one keeps it, 14 days in all). The default leaves a margin."
   type        = number
-  default     = 14
+  default     = 21
 
   validation {
     condition     = var.claim_check_expiration_days >= 1
