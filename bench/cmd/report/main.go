@@ -10,6 +10,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -27,6 +28,7 @@ import (
 
 	"github.com/elevenrelay/elevenrelay/bench"
 	"github.com/elevenrelay/elevenrelay/bench/coldstart"
+	"github.com/elevenrelay/elevenrelay/internal/rie"
 )
 
 // reproduceHeading starts the hand-written part of the output file, which
@@ -42,6 +44,7 @@ type config struct {
 	root       string
 	bootstrap  string
 	coldRuns   int
+	rieRuns    int
 	skipVerify bool
 	skipNode   bool
 	skipCold   bool
@@ -59,6 +62,7 @@ func main() {
 	flag.StringVar(&c.root, "root", "..", "the main module's folder")
 	flag.StringVar(&c.bootstrap, "bootstrap", "./lambda/bootstrap", "the Lambda bootstrap's main package, relative to -root")
 	flag.IntVar(&c.coldRuns, "coldstart-runs", 30, "fresh processes per binary for the cold start")
+	flag.IntVar(&c.rieRuns, "rie-runs", 9, "fresh emulators per binary for the cold start under the runtime interface emulator; 0 leaves it out")
 	flag.BoolVar(&c.skipVerify, "skip-verify", false, "leave out the verification table (Go and Node)")
 	flag.BoolVar(&c.skipNode, "skip-node", false, "leave out the Node SDK")
 	flag.BoolVar(&c.skipCold, "skip-coldstart", false, "leave out the cold start")
@@ -117,11 +121,15 @@ type result struct {
 }
 
 type coldResult struct {
-	name     string
-	summary  coldstart.Summary
-	sizeHost int64
-	sizeArm  int64
-	answer   string
+	name    string
+	summary coldstart.Summary
+	// Through the runtime interface emulator: medians of the runs.
+	rieResp, rieInit time.Duration
+	rieRuns          int
+	rieRSS           int64 // median peak RSS after the 5 KiB event
+	sizeHost         int64
+	sizeArm          int64
+	answer           string
 }
 
 type invokeResult struct {
@@ -141,6 +149,9 @@ type report struct {
 	cold        []coldResult
 	coldNote    string
 	coldEvent   int
+	rieNote     string
+	bigRSS      int64 // the bootstrap's peak RSS after a 6 MiB direct body
+	bigStatus   string
 	invoke      []invokeResult
 	invokeNote  string
 }
@@ -381,6 +392,82 @@ func runColdStart(c config, r *report) {
 		r.cold[i].summary = coldstart.Summarize(runs[i])
 		r.cold[i].answer = string(runs[i][len(runs[i])-1].Body)
 	}
+	runColdStartRIE(c, r, bins, env, event)
+}
+
+// runColdStartRIE starts each binary c.rieRuns times under the AWS Lambda
+// runtime interface emulator (what sam local runs), alternating, and then
+// the bootstrap once more with a 6 MiB body for its peak RSS.
+func runColdStartRIE(c config, r *report, bins []string, env []string, event []byte) {
+	if c.rieRuns <= 0 {
+		r.rieNote = "Runs under the runtime interface emulator left out (-rie-runs 0)."
+		return
+	}
+	root, err := rie.FindRoot(c.root)
+	if err == nil {
+		var emulator string
+		emulator, err = rie.Build(context.Background(), root)
+		if err == nil {
+			err = rieRuns(c, r, emulator, bins, env, event)
+		}
+	}
+	if err != nil {
+		r.rieNote = "Runs under the runtime interface emulator failed: " + err.Error()
+		log.Printf("cold start: %s", r.rieNote)
+	}
+}
+
+func rieRuns(c config, r *report, emulator string, bins []string, env []string, event []byte) error {
+	log.Printf("cold start: %d runs of each binary under the runtime interface emulator, alternating", c.rieRuns)
+	resp := make([][]time.Duration, len(bins))
+	init := make([][]time.Duration, len(bins))
+	rss := make([][]time.Duration, len(bins)) // bytes, sorted as durations
+	for n := 0; n < c.rieRuns; n++ {
+		for i, bin := range bins {
+			run, err := coldstart.RunEmulator(coldstart.EmulatorOptions{Emulator: emulator, Binary: bin, Env: env, Event: event})
+			if err != nil {
+				return fmt.Errorf("%s: %w", r.cold[i].name, err)
+			}
+			if run.Status != 200 || !strings.Contains(string(run.Body), `"statusCode":200`) {
+				return fmt.Errorf("%s answered %d %s", r.cold[i].name, run.Status, run.Body)
+			}
+			resp[i] = append(resp[i], run.Response)
+			init[i] = append(init[i], run.Init)
+			rss[i] = append(rss[i], time.Duration(run.PeakRSS))
+		}
+	}
+	for i := range bins {
+		r.cold[i].rieResp, r.cold[i].rieInit = medianDur(resp[i]), medianDur(init[i])
+		r.cold[i].rieRSS, r.cold[i].rieRuns = int64(medianDur(rss[i])), c.rieRuns
+	}
+	if len(bins) < 2 {
+		return nil
+	}
+	// The largest body Lambda delivers to a synchronous invocation: 6 MiB
+	// of event, so the body is what remains after the event's own fields.
+	big := bench.FunctionURLEvent(bench.Body(6<<20 - 4<<10))
+	for len(big) > 6<<20 {
+		big = bench.FunctionURLEvent(bench.Body(6<<20 - 4<<10 - (len(big) - 6<<20) - 64))
+	}
+	run, err := coldstart.RunEmulator(coldstart.EmulatorOptions{Emulator: emulator, Binary: bins[0],
+		Env: append(slices.Clone(env), "CLAIM_CHECK_BUCKET=bench-claims"), Event: big, Timeout: time.Minute})
+	if err != nil {
+		return fmt.Errorf("6 MiB body: %w", err)
+	}
+	r.bigRSS, r.bigStatus = run.PeakRSS, fmt.Sprintf("%d bytes of event, answered %s", len(big), trim(string(run.Body)))
+	return nil
+}
+
+func medianDur(d []time.Duration) time.Duration {
+	d = slices.Clone(d)
+	slices.Sort(d)
+	if len(d) == 0 {
+		return 0
+	}
+	if len(d)%2 == 1 {
+		return d[len(d)/2]
+	}
+	return (d[len(d)/2-1] + d[len(d)/2]) / 2
 }
 
 // runInvoke times one invocation of the real Lambda handler beside the
@@ -552,6 +639,30 @@ func (r *report) lambda(p func(string, ...any)) {
 	}
 	if r.coldNote != "" {
 		p("\n%s\n", r.coldNote)
+	}
+	if len(r.cold) > 0 && r.cold[0].rieRuns > 0 {
+		p("\n### Through the Lambda runtime interface emulator\n\n")
+		p("The same binaries and event under the AWS Lambda runtime interface emulator (the program `sam local` runs, pinned in `tools/rie`), ")
+		p("%d fresh emulators each, alternating. *First response* runs from the invocation request to the emulator to its complete answer ", r.cold[0].rieRuns)
+		p("(the function's exec, its init, the event, its answer, and the emulator's own work, the same for both); ")
+		p("*Init Duration* is the emulator's `INIT REPORT`, from the function's exec to its first `/next`, as Lambda bills it. ")
+		p("Peak RSS is the function's `VmHWM` after its answer. Medians.\n\n")
+		p("| binary | first response | Init Duration | peak RSS |\n|---|---:|---:|---:|\n")
+		for _, c := range r.cold {
+			p("| %s | %s | %s | %s |\n", c.name, formatDur(c.rieResp), formatDur(c.rieInit), formatBytes(c.rieRSS))
+		}
+		if len(r.cold) == 2 {
+			a, b := r.cold[0], r.cold[1]
+			p("\nRatio, bootstrap to hello-world: **%.2f×** to the first response, **%.2f×** in Init Duration.\n",
+				float64(a.rieResp)/float64(b.rieResp), float64(a.rieInit)/float64(b.rieInit))
+		}
+		if r.bigRSS > 0 {
+			p("\nPeak RSS of the bootstrap for a 6 MiB direct body (the largest event Lambda delivers; %s, claim-checked to a loopback S3 stub): **%s**.\n",
+				r.bigStatus, formatBytes(r.bigRSS))
+		}
+	}
+	if r.rieNote != "" {
+		p("\n%s\n", r.rieNote)
 	}
 
 	p("\n## Lambda invoke cost\n\n")
