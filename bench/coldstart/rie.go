@@ -103,15 +103,22 @@ func peakRSS(emulatorPid int, name string) int64 {
 		if s[open+1:end] != name || len(fields) < 2 || fields[1] != strconv.Itoa(emulatorPid) {
 			continue
 		}
-		status, err := os.ReadFile(filepath.Join(filepath.Dir(p), "status"))
-		if err != nil {
-			return 0
-		}
-		for _, line := range strings.Split(string(status), "\n") {
-			if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-				kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-				return kb << 10
-			}
+		return statusField(filepath.Join(filepath.Dir(p), "status"), "VmHWM:")
+	}
+	return 0
+}
+
+// statusField reads a size in kB from a /proc/PID/status file, in bytes; 0
+// when it cannot be read.
+func statusField(path, field string) int64 {
+	status, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, field); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb << 10
 		}
 	}
 	return 0

@@ -16,6 +16,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,6 +29,7 @@ import (
 
 	"github.com/elevenrelay/elevenrelay/bench"
 	"github.com/elevenrelay/elevenrelay/bench/coldstart"
+	"github.com/elevenrelay/elevenrelay/core"
 	"github.com/elevenrelay/elevenrelay/internal/rie"
 )
 
@@ -45,6 +47,7 @@ type config struct {
 	bootstrap  string
 	coldRuns   int
 	rieRuns    int
+	gcfRuns    int
 	skipVerify bool
 	skipNode   bool
 	skipCold   bool
@@ -62,6 +65,7 @@ func main() {
 	flag.StringVar(&c.root, "root", "..", "the main module's folder")
 	flag.StringVar(&c.bootstrap, "bootstrap", "./lambda/bootstrap", "the Lambda bootstrap's main package, relative to -root")
 	flag.IntVar(&c.coldRuns, "coldstart-runs", 30, "fresh processes per binary for the cold start")
+	flag.IntVar(&c.gcfRuns, "gcf-runs", 9, "fresh processes per Cloud Function for its cold start (Pub/Sub emulator); 0 leaves it out")
 	flag.IntVar(&c.rieRuns, "rie-runs", 9, "fresh emulators per binary for the cold start under the runtime interface emulator; 0 leaves it out")
 	flag.BoolVar(&c.skipVerify, "skip-verify", false, "leave out the verification table (Go and Node)")
 	flag.BoolVar(&c.skipNode, "skip-node", false, "leave out the Node SDK")
@@ -132,6 +136,15 @@ type coldResult struct {
 	answer           string
 }
 
+type gcfResult struct {
+	name   string
+	resp   time.Duration
+	rss    int64
+	size   int64
+	runs   int
+	answer string
+}
+
 type invokeResult struct {
 	floor, invoke result
 }
@@ -150,6 +163,8 @@ type report struct {
 	coldNote    string
 	coldEvent   int
 	rieNote     string
+	gcf         []gcfResult
+	gcfNote     string
 	bigRSS      int64 // the bootstrap's peak RSS after a 6 MiB direct body
 	bigStatus   string
 	invoke      []invokeResult
@@ -393,6 +408,85 @@ func runColdStart(c config, r *report) {
 		r.cold[i].answer = string(runs[i][len(runs[i])-1].Body)
 	}
 	runColdStartRIE(c, r, bins, env, event)
+	runColdStartGCF(c, r)
+}
+
+// runColdStartGCF builds the Cloud Function from its source zip as the Go
+// buildpack does and the hello-world functions-framework function, and
+// starts each c.gcfRuns times, alternating, from the fork to the complete
+// first 200 for a signed 5 KiB webhook, publishing to the Pub/Sub emulator.
+func runColdStartGCF(c config, r *report) {
+	if c.gcfRuns <= 0 {
+		r.gcfNote = "The Cloud Function's cold start was left out (-gcf-runs 0)."
+		return
+	}
+	if err := gcfRuns(c, r); err != nil {
+		r.gcf = nil
+		r.gcfNote = "The Cloud Function's cold start failed: " + err.Error()
+		log.Printf("cold start: %s", r.gcfNote)
+	}
+}
+
+func gcfRuns(c config, r *report) error {
+	const topic = "projects/bench/topics/webhooks"
+	ps, err := coldstart.StartPubSub()
+	if err != nil {
+		return err
+	}
+	defer ps.Stop()
+	if err := ps.CreateTopic(topic); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "bench-gcf-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	ctx := context.Background()
+	fn, hello := filepath.Join(dir, "function"), filepath.Join(dir, "hello")
+	log.Printf("cold start: building the Cloud Function from its source zip, as the buildpack does")
+	if err := coldstart.BuildGCFSource(ctx, c.root, fn); err != nil {
+		return err
+	}
+	if err := coldstart.BuildGCFHello(ctx, ".", hello); err != nil {
+		return err
+	}
+	body := bench.Body(coldEventBytes)
+	targets := []struct {
+		name, bin string
+		env       []string
+	}{
+		{"elevenrelay Cloud Function", fn, []string{"FUNCTION_TARGET=ElevenLabsWebhook", "PUBSUB_EMULATOR_HOST=" + ps.Host,
+			"PUBSUB_TOPIC=" + topic, "ELEVENLABS_WEBHOOK_SECRET=" + bench.Secret}},
+		{"hello-world functions-framework", hello, []string{"FUNCTION_TARGET=Hello"}},
+	}
+	resp := make([][]time.Duration, len(targets))
+	rss := make([][]time.Duration, len(targets))
+	r.gcf = make([]gcfResult, len(targets))
+	log.Printf("cold start: %d runs of each Cloud Function, alternating", c.gcfRuns)
+	for n := 0; n < c.gcfRuns; n++ {
+		for i, t := range targets {
+			h := http.Header{}
+			h.Set("Content-Type", "application/json")
+			h.Set("ElevenLabs-Signature", core.Sign(bench.Secret, time.Now(), body))
+			run, err := coldstart.RunHTTP(coldstart.HTTPOptions{Binary: t.bin, Env: t.env, Body: body, Header: h})
+			if err != nil {
+				return fmt.Errorf("%s: %w", t.name, err)
+			}
+			resp[i] = append(resp[i], run.Response)
+			rss[i] = append(rss[i], time.Duration(run.PeakRSS))
+			r.gcf[i].answer = string(run.Body)
+		}
+	}
+	for i, t := range targets {
+		fi, err := os.Stat(t.bin)
+		if err != nil {
+			return err
+		}
+		r.gcf[i].name, r.gcf[i].size, r.gcf[i].runs = t.name, fi.Size(), c.gcfRuns
+		r.gcf[i].resp, r.gcf[i].rss = medianDur(resp[i]), int64(medianDur(rss[i]))
+	}
+	return nil
 }
 
 // runColdStartRIE starts each binary c.rieRuns times under the AWS Lambda
@@ -663,6 +757,25 @@ func (r *report) lambda(p func(string, ...any)) {
 	}
 	if r.rieNote != "" {
 		p("\n%s\n", r.rieNote)
+	}
+
+	p("\n## Cloud Function cold start\n\n")
+	if len(r.gcf) == 2 {
+		p("The Cloud Function built from `make gcf-source` the way the Go buildpack builds it (its generated main, vendored modules, `-trimpath`) ")
+		p("beside a hello-world functions-framework-go function built the same way; each started %d times, alternating, ", r.gcf[0].runs)
+		p("a fresh process with `PORT` on loopback. Time from just before the fork to the complete first 200 for a %d KiB signed webhook, ", coldEventBytes>>10)
+		p("sent as soon as the port accepts (Cloud Run holds the first request until then); the function publishes it to the ")
+		p("Pub/Sub emulator. Peak RSS is `VmHWM` after the answer. Medians.\n\n")
+		p("| function | start → first 200 | peak RSS | size %s |\n|---|---:|---:|---:|\n", runtime.GOARCH)
+		for _, g := range r.gcf {
+			p("| %s | %s | %s | %s |\n", g.name, formatDur(g.resp), formatBytes(g.rss), formatBytes(g.size))
+		}
+		p("\nRatio, function to hello-world: **%.2f×** to the first 200; binary size %.2f×.\n",
+			float64(r.gcf[0].resp)/float64(r.gcf[1].resp), float64(r.gcf[0].size)/float64(r.gcf[1].size))
+		p("\nLast answers: function `%s`; hello-world `%s`.\n", trim(r.gcf[0].answer), trim(r.gcf[1].answer))
+	}
+	if r.gcfNote != "" {
+		p("\n%s\n", r.gcfNote)
 	}
 
 	p("\n## Lambda invoke cost\n\n")
