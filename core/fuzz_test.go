@@ -21,7 +21,7 @@ func FuzzParseSignatureHeader(f *testing.F) {
 			}
 			return
 		}
-		if p.nv0 > MaxSignatureParts {
+		if p.nv0 > maxSignatureParts {
 			t.Fatalf("kept %d v0 parts", p.nv0)
 		}
 	})
