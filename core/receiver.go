@@ -87,11 +87,11 @@ type Receiver struct {
 	SourceAddr func(*http.Request) string
 	// Err, if set, is a configuration error: every request gets 500.
 	Err error
-	// MaxBodyBytes caps the body; zero means defaultMaxBodyBytes.
+	// MaxBodyBytes caps the body; zero means 32 MiB, Cloud Functions' limit.
 	MaxBodyBytes int64
-	// PublishTimeout bounds the queue call; zero means defaultPublishTimeout.
+	// PublishTimeout bounds the queue call; zero means 10 s.
 	PublishTimeout time.Duration
-	// SpillTimeout bounds the spill write; zero means defaultSpillTimeout.
+	// SpillTimeout bounds the spill write; zero means 5 s.
 	SpillTimeout time.Duration
 	// Logger gets one line per request; nil means slog.Default().
 	Logger *slog.Logger

@@ -37,7 +37,7 @@ type ClaimCheck struct {
 	// counts them) that goes to the queue directly.
 	Limit int
 	// Store is the claim-check bucket; nil means none, and a larger message
-	// fails with errNeedsClaimCheck.
+	// fails, and the Receiver answers 413 saying to configure a bucket.
 	Store ObjectStore
 	// URLPrefix names the bucket in pointers, e.g. "s3://my-bucket/".
 	URLPrefix string
