@@ -117,7 +117,7 @@ func BenchmarkParseEvent(b *testing.B) {
 			b.SetBytes(int64(len(body)))
 			b.ReportAllocs()
 			for b.Loop() {
-				if ParseEvent(body).Type != "post_call_audio" {
+				if parseEvent(body).Type != "post_call_audio" {
 					b.Fatal("misclassified")
 				}
 			}
@@ -134,7 +134,7 @@ func BenchmarkParseEventAudio(b *testing.B) {
 			b.SetBytes(int64(len(body)))
 			b.ReportAllocs()
 			for b.Loop() {
-				if ParseEvent(body).ConversationID != "conv_01jxq5a7w3d9hc6y2b4k8m1n3p" {
+				if parseEvent(body).ConversationID != "conv_01jxq5a7w3d9hc6y2b4k8m1n3p" {
 					b.Fatal("misclassified")
 				}
 			}

@@ -6,9 +6,9 @@ import "github.com/elevenrelay/elevenrelay/internal/jsonscan"
 // string "type". Such a body is still authentic and is still queued.
 const UnknownEventType = "unknown"
 
-// Event is what the receiver reads of a webhook body: just enough to route
+// event is what the receiver reads of a webhook body: just enough to route
 // it. The body itself travels to the queue unchanged.
-type Event struct {
+type event struct {
 	// Type is the body's "type" (post_call_transcription, post_call_audio,
 	// call_initiation_failure, speech_to_text_transcription, …), or
 	// UnknownEventType.
@@ -23,8 +23,8 @@ type Event struct {
 	ConversationID string
 }
 
-// ParseEvent classifies body leniently: unknown fields are ignored and a body
-// that is not a JSON object gives an Event of type UnknownEventType, never an
+// parseEvent classifies body leniently: unknown fields are ignored and a body
+// that is not a JSON object gives an event of type UnknownEventType, never an
 // error. It checks JSON grammar only as far as it needs to find the keys, so
 // an object that is invalid elsewhere ({"type":"t","x":nonsense}) may still
 // be classified by its "type": the body is authentic either way, and is
@@ -33,17 +33,17 @@ type Event struct {
 //
 // Post-call audio bodies carry megabytes of base64 in "data"; a full
 // encoding/json decode of them would cost many times the signature check. So
-// ParseEvent walks the object's structure with jsonscan's Classifier, which
+// parseEvent walks the object's structure with jsonscan's Classifier, which
 // skips string contents with a byte search and decodes only the few short
 // values it keeps.
-func ParseEvent(body []byte) Event {
+func parseEvent(body []byte) event {
 	var c jsonscan.Classifier
 	c.Write(body)
 	env, ok := c.Envelope()
 	if !ok {
-		return Event{Type: UnknownEventType}
+		return event{Type: UnknownEventType}
 	}
-	ev := Event{Type: UnknownEventType, Timestamp: env.Timestamp, ConversationID: env.ConversationID}
+	ev := event{Type: UnknownEventType, Timestamp: env.Timestamp, ConversationID: env.ConversationID}
 	if env.HasType {
 		ev.Type = env.Type
 	}
