@@ -57,7 +57,7 @@ func FuzzParseEvent(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		got := ParseEvent(body)
+		got := parseEvent(body)
 		var ref struct {
 			Type *string `json:"type"`
 		}

@@ -125,14 +125,14 @@ func wantAttributes(t *testing.T, got map[string]types.MessageAttributeValue, bo
 		require.Equal(t, "String", aws.ToString(v.DataType), k)
 		attrs[k] = aws.ToString(v.StringValue)
 	}
-	ev := core.ParseEvent(body)
+	ev := core.NewMessage(body, core.Signature{}, time.Time{})
 	received, err := time.Parse(time.RFC3339, attrs[core.AttrReceivedAt])
 	require.NoError(t, err)
 	require.WithinDuration(t, time.Now(), received, time.Minute)
 	require.Regexp(t, `^\d+$`, attrs[core.AttrSignatureTimestamp])
 	want := map[string]string{
-		core.AttrEventType:          ev.Type,
-		core.AttrEventTimestamp:     ev.Timestamp,
+		core.AttrEventType:          ev.EventType,
+		core.AttrEventTimestamp:     ev.EventTimestamp,
 		core.AttrSignatureTimestamp: attrs[core.AttrSignatureTimestamp],
 		core.AttrContentSHA256:      sha(body),
 		core.AttrReceivedAt:         attrs[core.AttrReceivedAt],
@@ -165,8 +165,8 @@ func wantMetadata(t *testing.T, c awsClients, bucket, key string, body []byte) {
 	require.NoError(t, err)
 	attrs := metadataAttributes(head.Metadata)
 	require.Equal(t, sha(body), attrs[core.AttrContentSHA256])
-	require.Equal(t, core.ParseEvent(body).Type, attrs[core.AttrEventType])
-	require.Equal(t, core.ParseEvent(body).ConversationID, attrs[core.AttrConversationID])
+	require.Equal(t, core.NewMessage(body, core.Signature{}, time.Time{}).EventType, attrs[core.AttrEventType])
+	require.Equal(t, core.NewMessage(body, core.Signature{}, time.Time{}).ConversationID, attrs[core.AttrConversationID])
 	require.NotEmpty(t, attrs[core.AttrReceivedAt])
 	require.NotEmpty(t, attrs[core.AttrSignatureTimestamp])
 }
@@ -247,7 +247,7 @@ func TestWithMoto(t *testing.T) {
 		require.Equal(t, string(transcription), aws.ToString(msgs[0].Body))
 		wantAttributes(t, msgs[0].MessageAttributes, transcription, "")
 		require.Equal(t, sha(transcription), msgs[0].Attributes["MessageDeduplicationId"])
-		require.Equal(t, core.ParseEvent(transcription).ConversationID, msgs[0].Attributes["MessageGroupId"])
+		require.Equal(t, core.NewMessage(transcription, core.Signature{}, time.Time{}).ConversationID, msgs[0].Attributes["MessageGroupId"])
 	})
 
 	t.Run("claim check through S3 when the body exceeds the queue's own limit", func(t *testing.T) {

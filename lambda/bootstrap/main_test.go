@@ -307,12 +307,12 @@ func TestBootstrap(t *testing.T) {
 			for k, v := range m.MessageAttributes {
 				attrs[k] = aws.ToString(v.StringValue)
 			}
-			ev := core.ParseEvent(body)
-			require.Equal(t, ev.Type, attrs[core.AttrEventType])
+			ev := core.NewMessage(body, core.Signature{}, time.Time{})
+			require.Equal(t, ev.EventType, attrs[core.AttrEventType])
 			require.Equal(t, sha(body), attrs[core.AttrContentSHA256])
 			require.Equal(t, ev.ConversationID, attrs[core.AttrConversationID])
 			_, claimChecked := attrs[core.AttrClaimCheck]
-			require.Equal(t, ev.Type == "post_call_audio", claimChecked, ev.Type)
+			require.Equal(t, ev.EventType == "post_call_audio", claimChecked, ev.EventType)
 			gotQueued[sha(body)]++
 			_, err = sqsClient.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: q.QueueUrl, ReceiptHandle: m.ReceiptHandle})
 			require.NoError(t, err)
