@@ -32,7 +32,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/elevenrelay/elevenrelay/core"
+	"github.com/elevenrelay/elevenrelay/internal/envvar"
 	"github.com/elevenrelay/elevenrelay/internal/rie"
 	"github.com/elevenrelay/elevenrelay/internal/testenv"
 	"github.com/elevenrelay/elevenrelay/local"
@@ -66,10 +66,10 @@ func envInt(name string, def int) int {
 
 func run(ctx context.Context, port, memory int, stdout, stderr io.Writer) error {
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	secret := os.Getenv(core.EnvSecret)
+	secret := os.Getenv(envvar.Secret)
 	if secret == "" {
 		secret = local.DevSecret
-		log.Warn("lambda-local: " + core.EnvSecret + " is not set; the function verifies with the development secret, which `make send` signs with. Never configure it in a deployment.")
+		log.Warn("lambda-local: " + envvar.Secret + " is not set; the function verifies with the development secret, which `make send` signs with. Never configure it in a deployment.")
 	}
 	// The front's port first: a port in use fails before anything starts.
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
@@ -118,11 +118,11 @@ func run(ctx context.Context, port, memory int, stdout, stderr io.Writer) error 
 		"AWS_EC2_METADATA_DISABLED=true",
 		"AWS_LAMBDA_FUNCTION_NAME=WebhookFunction",
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=" + strconv.Itoa(memory),
-		core.EnvSecret + "=" + secret,
-		core.EnvSQSQueueURL + "=" + queueURL,
-		core.EnvClaimCheck + "=" + bucketName,
+		envvar.Secret + "=" + secret,
+		envvar.SQSQueueURL + "=" + queueURL,
+		envvar.ClaimCheckBucket + "=" + bucketName,
 	}
-	for _, name := range []string{core.EnvTolerance, core.EnvMaxBodyBytes, core.EnvPublishTimeout, core.EnvLogLevel, core.EnvClaimCheckLimit} {
+	for _, name := range []string{envvar.Tolerance, envvar.MaxBodyBytes, envvar.PublishTimeout, envvar.LogLevel, envvar.ClaimCheckThreshold} {
 		if v := os.Getenv(name); v != "" {
 			env = append(env, name+"="+v)
 		}

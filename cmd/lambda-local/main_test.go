@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/elevenrelay/elevenrelay/core"
+	"github.com/elevenrelay/elevenrelay/internal/envvar"
 	"github.com/elevenrelay/elevenrelay/internal/testenv"
 	"github.com/elevenrelay/elevenrelay/local"
 )
@@ -31,7 +32,7 @@ func TestMakeLambdaLocal(t *testing.T) {
 	makeBin := testenv.RequireTool(t, "make", "install GNU make")
 	testenv.RequireTool(t, "moto_server", testenv.MotoHint)
 	_, root := testenv.RIE(t) // builds the emulator once, or skips/fails as the other emulator tests do
-	t.Setenv(core.EnvSecret, "")
+	t.Setenv(envvar.Secret, "")
 
 	port := testenv.FreePort(t)
 	out := &testenv.Buffer{}

@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/elevenrelay/elevenrelay/core"
+	"github.com/elevenrelay/elevenrelay/internal/envvar"
 	"github.com/elevenrelay/elevenrelay/internal/testenv"
 	"github.com/elevenrelay/elevenrelay/lambda"
 )
@@ -113,7 +114,7 @@ func eventCases(t *testing.T, now time.Time) []eventCase {
 		case strings.HasSuffix(f, "-stale.json"):
 			c.status, c.errText = 400, core.ErrTimestampTolerance.Error()
 		default:
-			c.claimChecked = core.ParseEvent(body).Type == "post_call_audio"
+			c.claimChecked = core.NewMessage(body, core.Signature{}, time.Time{}).EventType == "post_call_audio"
 		}
 		cases = append(cases, c)
 	}
@@ -157,11 +158,11 @@ func TestBootstrap(t *testing.T) {
 
 	out := &testenv.Buffer{}
 	fn := testenv.StartRIE(t, emulator, bin, functionEnv(map[string]string{
-		core.EnvSecret:          testSecret,
-		core.EnvSQSQueueURL:     *q.QueueUrl,
-		core.EnvClaimCheck:      "claim-check",
-		core.EnvClaimCheckLimit: "4096", // post_call_audio (7 KB) goes through S3
-		core.EnvLogLevel:        "debug",
+		envvar.Secret:              testSecret,
+		envvar.SQSQueueURL:         *q.QueueUrl,
+		envvar.ClaimCheckBucket:    "claim-check",
+		envvar.ClaimCheckThreshold: "4096", // post_call_audio (7 KB) goes through S3
+		envvar.LogLevel:            "debug",
 	}), out)
 
 	cases := eventCases(t, time.Now())
@@ -211,18 +212,18 @@ func TestBootstrap(t *testing.T) {
 		require.NoError(t, err)
 		for _, m := range res.Messages {
 			got++
-			body, err := lambda.ResolveMessage(ctx, s3Client, m)
+			body, err := lambda.ResolveReceivedMessage(ctx, lambda.NewS3Fetcher(s3Client), m)
 			require.NoError(t, err)
 			attrs := map[string]string{}
 			for k, v := range m.MessageAttributes {
 				attrs[k] = aws.ToString(v.StringValue)
 			}
-			ev := core.ParseEvent(body)
-			require.Equal(t, ev.Type, attrs[core.AttrEventType])
+			ev := core.NewMessage(body, core.Signature{}, time.Time{})
+			require.Equal(t, ev.EventType, attrs[core.AttrEventType])
 			require.Equal(t, sha(body), attrs[core.AttrContentSHA256])
 			require.Equal(t, ev.ConversationID, attrs[core.AttrConversationID])
 			_, isClaimCheck := attrs[core.AttrClaimCheck]
-			require.Equal(t, claimChecked[sha(body)], isClaimCheck, ev.Type)
+			require.Equal(t, claimChecked[sha(body)], isClaimCheck, ev.EventType)
 			gotQueued[sha(body)]++
 			_, err = sqsClient.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: q.QueueUrl, ReceiptHandle: m.ReceiptHandle})
 			require.NoError(t, err)
@@ -255,7 +256,7 @@ func TestBootstrapFailsClosed(t *testing.T) {
 	bin := testenv.BuildBootstrap(t, root, "./lambda/bootstrap")
 	out := &testenv.Buffer{}
 	fn := testenv.StartRIE(t, emulator, bin, functionEnv(map[string]string{
-		core.EnvSQSQueueURL: moto.Endpoint + "/123456789012/elevenrelay-events",
+		envvar.SQSQueueURL: moto.Endpoint + "/123456789012/elevenrelay-events",
 	}), out)
 	event, _, _ := resign(t, filepath.Join("..", "..", "events", "apigw-v2-post_call_transcription.json"), time.Now())
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
