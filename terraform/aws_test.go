@@ -61,7 +61,7 @@ func TestTerraformAWSApplyMoto(t *testing.T) {
 
 	vars := []string{
 		"-var", "lambda_zip_path=" + zipPath,
-		"-var", "force_destroy_bucket=true",
+		"-var", "force_destroy_buckets=true",
 		"-var", "fifo_queue=true",
 		"-var", "enable_function_url=true",
 		"-var", "webhook_secret=wsec_moto_test",

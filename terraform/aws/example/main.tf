@@ -31,13 +31,15 @@ locals {
 module "receiver" {
   source = "../modules/receiver"
 
-  name                 = var.name
-  lambda_zip_path      = local.lambda_zip_path
-  architecture         = var.architecture
-  webhook_secret       = var.webhook_secret
-  fifo_queue           = var.fifo_queue
-  enable_function_url  = var.enable_function_url
-  enable_alarms        = var.enable_alarms
-  alarm_email          = var.alarm_email
-  force_destroy_bucket = var.force_destroy_bucket
+  name                        = var.name
+  lambda_zip_path             = local.lambda_zip_path
+  architecture                = var.architecture
+  webhook_secret              = var.webhook_secret
+  log_level                   = var.log_level
+  fifo_queue                  = var.fifo_queue
+  enable_function_url         = var.enable_function_url
+  enable_alarms               = var.enable_alarms
+  bad_request_alarm_threshold = var.bad_request_alarm_threshold
+  alarm_email                 = var.alarm_email
+  force_destroy_buckets       = var.force_destroy_buckets
 }

@@ -26,11 +26,16 @@ locals {
 module "receiver" {
   source = "../modules/receiver"
 
-  project_id            = var.project_id
-  region                = var.region
-  name                  = var.name
-  source_zip_path       = local.source_zip_path
-  webhook_secret        = var.webhook_secret
-  pubsub_ordering       = var.pubsub_ordering
-  notification_channels = var.notification_channels
+  project_id                  = var.project_id
+  region                      = var.region
+  name                        = var.name
+  source_zip_path             = local.source_zip_path
+  webhook_secret              = var.webhook_secret
+  log_level                   = var.log_level
+  pubsub_ordering             = var.pubsub_ordering
+  build_service_account       = var.build_service_account
+  enable_alarms               = var.enable_alarms
+  bad_request_alarm_threshold = var.bad_request_alarm_threshold
+  notification_channels       = var.notification_channels
+  force_destroy_buckets       = var.force_destroy_buckets
 }
