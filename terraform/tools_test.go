@@ -28,22 +28,15 @@ func requireTool(t *testing.T, name, installHint string) string {
 // when it is missing.
 func pluginMirror(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv("TF_PLUGIN_MIRROR")
+	dir := awsMirrorDir()
 	if dir == "" {
-		dir = "/opt/tf-plugins"
-	}
-	if _, err := os.Stat(filepath.Join(dir, "registry.terraform.io", "hashicorp", "aws")); err != nil {
 		hint := "put hashicorp/aws 5.x in a filesystem mirror (terraform providers mirror DIR) and set TF_PLUGIN_MIRROR=DIR"
 		if testenv.InCI() {
-			t.Fatalf("no Terraform plugin mirror at %s, and CI must run this test: %s", dir, hint)
+			t.Fatalf("no Terraform plugin mirror with hashicorp/aws (TF_PLUGIN_MIRROR), and CI must run this test: %s", hint)
 		}
-		t.Skipf("no Terraform plugin mirror at %s; to run this test: %s", dir, hint)
+		t.Skipf("no Terraform plugin mirror with hashicorp/aws (TF_PLUGIN_MIRROR); to run this test: %s", hint)
 	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return abs
+	return dir
 }
 
 // terraformEnv writes a CLI configuration that installs hashicorp/aws from
