@@ -135,9 +135,9 @@ func TestTerraformGCPEmulators(t *testing.T) {
 			t.Errorf("bucket %s: %v", bucket, err)
 		}
 	}
-	objects, _, err := gcs.ListObjectsWithOptions(gcpTestProject+"-elevenrelay-gcf-source", fakestorage.ListOptions{})
-	if err != nil || len(objects) != 1 || !strings.HasPrefix(objects[0].Name, "elevenrelay-webhook/source-") {
-		t.Errorf("source bucket holds %v (%v), want the one source zip", objects, err)
+	list, err := gcs.ListObjectsWithOptionsPaginated(gcpTestProject+"-elevenrelay-gcf-source", fakestorage.ListOptions{})
+	if err != nil || len(list.Objects) != 1 || !strings.HasPrefix(list.Objects[0].Name, "elevenrelay-webhook/source-") {
+		t.Errorf("source bucket holds %v (%v), want the one source zip", list.Objects, err)
 	}
 }
 
