@@ -4,10 +4,10 @@ locals {
   # call still leaves time to spill the body to the bucket and answer.
   function_timeout = 20
   # 1 MiB is the SQS maximum since 2025, but the AWS provider 5.x validates
-  # max_message_size up to 262144 (256 KiB) only (6.8 and later accept
-  # 1048576). The function reads the queue's real MaximumMessageSize at start
-  # (GetQueueAttributes) and claim-checks any larger body into the bucket, so
-  # nothing is lost; docs/lambda.md says how to get 1 MiB queues.
+  # max_message_size up to 262144 (256 KiB) only. The function reads the
+  # queue's real MaximumMessageSize at start (GetQueueAttributes) and
+  # claim-checks any larger body into the bucket, so nothing is lost; raise it
+  # with `aws sqs set-queue-attributes` (or a 6.x provider) if you want 1 MiB.
   max_message_size = 262144
   queue_suffix     = var.fifo_queue ? ".fifo" : ""
   alarms           = var.enable_alarms ? 1 : 0
