@@ -21,6 +21,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strconv"
@@ -71,7 +72,11 @@ func run(ctx context.Context, port, memory int, stdout, stderr io.Writer) error 
 		secret = local.DevSecret
 		log.Warn("lambda-local: " + envvar.Secret + " is not set; the function verifies with the development secret, which `make send` signs with. Never configure it in a deployment.")
 	}
-	// The front's port first: a port in use fails before anything starts.
+	// What can be missing first, before anything is built or started.
+	if _, err := exec.LookPath("moto_server"); err != nil {
+		return fmt.Errorf("moto_server not found on PATH; %s", testenv.MotoHint)
+	}
+	// The front's port next: a port in use fails before anything starts.
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {
 		return fmt.Errorf("listen on 127.0.0.1:%d (set LAMBDA_PORT to another port): %w", port, err)

@@ -136,3 +136,13 @@ func running(path string) bool {
 	}
 	return false
 }
+
+// Without moto_server, lambda-local says what to install before it builds
+// or starts anything.
+func TestLambdaLocalWithoutMoto(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	var stdout, stderr bytes.Buffer
+	err := run(t.Context(), testenv.FreePort(t), 256, &stdout, &stderr)
+	require.ErrorContains(t, err, "moto_server not found on PATH; "+testenv.MotoHint)
+	require.NotContains(t, stdout.String(), "building")
+}
