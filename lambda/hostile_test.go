@@ -31,11 +31,12 @@ func hostileEvents(t testing.TB, tc hostile.Case, i int, now time.Time) map[stri
 	} else if b64 {
 		raw = base64.StdEncoding.EncodeToString(body)
 	}
-	single := map[string]string{}
+	single, joined := map[string]string{}, map[string]string{}
 	for k, vs := range headers {
 		single[k] = vs[len(vs)-1]
+		joined[k] = strings.Join(vs, ",") // HTTP API joins repeated headers
 	}
-	v2, err := json.Marshal(events.APIGatewayV2HTTPRequest{Version: "2.0", Headers: single, Body: raw, IsBase64Encoded: b64,
+	v2, err := json.Marshal(events.APIGatewayV2HTTPRequest{Version: "2.0", Headers: joined, Body: raw, IsBase64Encoded: b64,
 		RequestContext: events.APIGatewayV2HTTPRequestContext{RequestID: "req-v2", HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method}}})
 	require.NoError(t, err)
 	v1, err := json.Marshal(events.APIGatewayProxyRequest{HTTPMethod: method, Headers: single, MultiValueHeaders: headers, Body: raw, IsBase64Encoded: b64,
