@@ -76,6 +76,12 @@ func (s *Spool) Publish(ctx context.Context, m *core.Message) (string, error) {
 	}
 
 	s.mu.Lock()
+	if err := ctx.Err(); err != nil {
+		// The caller gave up (and answered 503) while this waited its
+		// turn: a line now would be an event queued without a 2xx.
+		s.mu.Unlock()
+		return "", err
+	}
 	if err := s.openLocked(); err != nil {
 		s.mu.Unlock()
 		return "", err
