@@ -100,6 +100,19 @@ func isBucketName(s string) bool {
 	return true
 }
 
+// bucketNameProblem says why s, which isBucketName refused, is not a
+// bucket name.
+func bucketNameProblem(s string) string {
+	switch {
+	case strings.Contains(s, "/") || strings.Contains(s, ":"):
+		return "want a bucket name, not a URL"
+	case len(s) < 3 || len(s) > 222:
+		return "want a bucket name of 3 to 222 characters (63 without dots)"
+	default:
+		return "want a bucket name: lower-case letters, digits, '.', '_' and '-', starting and ending with a letter or digit"
+	}
+}
+
 // LoadConfig reads the configuration through getenv (os.Getenv in
 // production). Every unusable value is reported, each wrapping ErrConfig,
 // so one deploy shows every mistake at once. Missing secrets or targets are
@@ -122,6 +135,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		if s = strings.TrimSpace(s); s != "" {
 			c.Secrets = append(c.Secrets, s)
 		}
+	}
+	if len(c.Secrets) == 0 && get(EnvSecret) != "" {
+		// Set but empty once split: a typo, not "unset", and never a
+		// reason to fall back to anything.
+		bad(EnvSecret, "", "holds only commas and white space: want one secret, or several separated by commas")
 	}
 	c.SecretARN = get(EnvSecretARN)
 	if c.SecretARN != "" && !strings.HasPrefix(c.SecretARN, "arn:") {
@@ -189,7 +207,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if v := get(EnvClaimCheck); v != "" {
 		if !isBucketName(v) {
-			bad(EnvClaimCheck, v, "want a bucket name, not a URL")
+			bad(EnvClaimCheck, v, bucketNameProblem(v))
 		} else {
 			c.ClaimCheckBucket = v
 		}
