@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/elevenrelay/elevenrelay/core"
@@ -42,6 +43,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "send:", err)
 		return 1
 	}
+	if len(body) == 0 {
+		fmt.Fprintf(stderr, "send: warning: %s is empty (0 bytes); sending an empty body\n", *file)
+	}
 	secret := strings.TrimSpace(strings.Split(os.Getenv(core.EnvSecret), ",")[0])
 	if secret == "" {
 		secret = local.DevSecret
@@ -63,7 +67,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		fmt.Fprintln(stderr, "send:", err)
-		if errors.Is(err, context.DeadlineExceeded) {
+		switch {
+		case errors.Is(err, syscall.ECONNREFUSED):
+			fmt.Fprintf(stderr, "send: nothing listens at %s; start the local receiver first (make run, in another terminal)\n", *url)
+		case errors.Is(err, context.DeadlineExceeded):
 			fmt.Fprintln(stderr, "send: no answer in time; is the receiver running (make run)?")
 		}
 		return 1
@@ -72,6 +79,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	answer, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
 	fmt.Fprintf(stdout, "%s %d bytes -> HTTP %d %s\n", *file, len(body), res.StatusCode, bytes.TrimSpace(answer))
 	if res.StatusCode/100 != 2 {
+		if bytes.Contains(answer, []byte(core.ErrSignatureMismatch.Error())) {
+			fmt.Fprintln(stderr, "send: the receiver has another secret: the sender and the server must share "+core.EnvSecret+
+				" (send signs with its first secret, or with the development secret when it is unset)")
+		}
 		return 1
 	}
 	return 0
