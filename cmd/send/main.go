@@ -35,6 +35,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	headerOnly := fs.Bool("header", false, "print the signature header and exit, without sending")
 	age := fs.Duration("age", 0, "sign as if sent this long ago (e.g. 31m to test replay protection)")
 	timeout := fs.Duration("timeout", 30*time.Second, "how long to wait for the answer")
+	wait := fs.Duration("wait", 0, "while nothing listens at -url, retry for up to this long (for a receiver still starting)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -55,16 +56,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s: %s\n", core.SignatureHeader, sig)
 		return 0
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, *url, bytes.NewReader(body))
-	if err != nil {
-		fmt.Fprintln(stderr, "send:", err)
-		return 1
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(core.SignatureHeader, sig)
-	res, err := http.DefaultClient.Do(req)
+	res, err := post(*url, body, sig, *timeout, *wait)
 	if err != nil {
 		fmt.Fprintln(stderr, "send:", err)
 		switch {
@@ -86,6 +78,43 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// post sends body, retrying while the connection is refused for up to wait.
+func post(url string, body []byte, sig string, timeout, wait time.Duration) (*http.Response, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+		if err != nil {
+			cancel()
+			return nil, err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(core.SignatureHeader, sig)
+		res, err := http.DefaultClient.Do(req)
+		if err == nil {
+			// The answer is read before this returns; cancel with its body.
+			res.Body = cancelOnClose{res.Body, cancel}
+			return res, nil
+		}
+		cancel()
+		if !errors.Is(err, syscall.ECONNREFUSED) || time.Now().After(deadline) {
+			return nil, err
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
 }
 
 func readBody(path string) ([]byte, error) {
