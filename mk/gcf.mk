@@ -6,7 +6,7 @@ GCF_SOURCE ?= dist/gcf-source.zip
 GCF_PORT    ?= 8081
 PUBSUB_PORT ?= 8085
 
-.PHONY: gcf-source gcf-run gcf-local
+.PHONY: gcf-source gcf-run gcf-local gcf-local-stop
 
 gcf-source: ## write dist/gcf-source.zip, the Cloud Function's source for gcloud and Terraform
 	$(GO) run ./cmd/gcf-source -o $(GCF_SOURCE)
@@ -16,3 +16,6 @@ gcf-run: ## run the Cloud Function on 127.0.0.1:$(GCF_PORT) through the Function
 
 gcf-local: ## run the Cloud Function on 127.0.0.1:$(GCF_PORT) against a Pub/Sub emulator on $(PUBSUB_PORT) it starts, with a topic, a subscription and a pull command
 	PORT=$(GCF_PORT) PUBSUB_PORT=$(PUBSUB_PORT) $(GO) run ./cmd/gcf-local -emulator
+
+gcf-local-stop: ## stop what make gcf-local started (the function and the Pub/Sub emulator)
+	@$(GO) run ./cmd/gcf-local -stop

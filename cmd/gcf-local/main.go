@@ -7,7 +7,8 @@
 // on 127.0.0.1:$PUBSUB_PORT (8085), creates the topic (PUBSUB_TOPIC,
 // default projects/local/topics/webhooks) and a subscription beside it,
 // prints the command that pulls the queued messages, then serves the
-// function against the emulator until interrupted, and stops the emulator.
+// function against the emulator until interrupted or until -stop (`make
+// gcf-local-stop`), and stops the emulator.
 //
 // Without it, the environment says where to publish:
 //
@@ -16,6 +17,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -24,6 +26,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -41,8 +44,12 @@ const defaultTopic = "projects/local/topics/webhooks"
 
 func main() {
 	emulator := flag.Bool("emulator", false, "start the Pub/Sub emulator on 127.0.0.1:$PUBSUB_PORT (8085) with a topic and a subscription first")
+	stop := flag.Bool("stop", false, "stop the run that -emulator started (make gcf-local-stop)")
 	flag.Parse()
-	if *emulator {
+	switch {
+	case *stop:
+		os.Exit(stopRun())
+	case *emulator:
 		os.Exit(withEmulator())
 	}
 	if os.Getenv("FUNCTION_TARGET") == "" {
@@ -86,6 +93,10 @@ func withEmulator() int {
 		return 1
 	}
 	defer emu.Stop()
+	if err := os.MkdirAll(filepath.Dir(pidFile), 0o755); err == nil {
+		os.WriteFile(pidFile, []byte(strconv.Itoa(os.Getpid())), 0o644)
+		defer os.Remove(pidFile)
+	}
 	base := "http://" + emu.Endpoint + "/v1/projects/" + project
 	sub := name + "-local"
 	for _, put := range []struct{ url, body string }{
@@ -132,6 +143,41 @@ func withEmulator() int {
 		}
 		return 0
 	}
+}
+
+// pidFile names the running -emulator process, so that -stop can end it
+// from another command, whatever shell started it (a script's "kill %1"
+// reaches only make, not the processes make started).
+const pidFile = ".local/gcf-local.pid"
+
+// stopRun sends SIGTERM to the -emulator process and waits (bounded) for
+// it to stop the function and the emulator.
+func stopRun() int {
+	b, err := os.ReadFile(pidFile)
+	if errors.Is(err, os.ErrNotExist) {
+		log.Printf("nothing to stop: no %s (make gcf-local is not running here)", pidFile)
+		return 0
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		log.Printf("%s: %v", pidFile, err)
+		return 1
+	}
+	p, _ := os.FindProcess(pid)
+	if err := p.Signal(syscall.SIGTERM); err != nil {
+		log.Printf("process %d: %v; removing %s", pid, err, pidFile)
+		os.Remove(pidFile)
+		return 0
+	}
+	for i := 0; i < 150; i++ {
+		if _, err := os.Stat(pidFile); errors.Is(err, os.ErrNotExist) {
+			log.Printf("stopped the function and the Pub/Sub emulator")
+			return 0
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	log.Printf("process %d did not stop within 15s", pid)
+	return 1
 }
 
 func putJSON(url, body string) error {
