@@ -26,7 +26,11 @@ type guard struct {
 
 func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
-		g.next.ServeHTTP(w, r) // refused before any body is read
+		// No body is read (POST only); the answer still gets a deadline of
+		// its own, as a kept-alive connection would otherwise keep the one
+		// an earlier request set.
+		http.NewResponseController(w).SetWriteDeadline(g.now().Add(g.opts.WriteTimeout))
+		g.next.ServeHTTP(w, r)
 		return
 	}
 	// What the request may hold: the announced length, or the cap when

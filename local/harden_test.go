@@ -443,3 +443,28 @@ func TestConcurrentRequestsIntoSpool(t *testing.T) {
 		t.Fatalf("%d lines in the spool without a 200", len(byID))
 	}
 }
+
+// TestKeptAliveConnectionOutlivesWriteDeadline: a deadline set for one
+// request does not fail a later request on the same connection.
+func TestKeptAliveConnectionOutlivesWriteDeadline(t *testing.T) {
+	s := startLocal(t, local.Options{WriteTimeout: 200 * time.Millisecond, IdleTimeout: 10 * time.Second}, nil)
+	c := dial(t, s.addr)
+	br := bufio.NewReader(c)
+	body := []byte(`{"type":"post_call_transcription"}`)
+	io.WriteString(c, rawRequest(body, len(body), ""))
+	c.Write(body)
+	for i, req := range []string{"", "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", "GET /webhook HTTP/1.1\r\nHost: x\r\n\r\n"} {
+		if i > 0 {
+			time.Sleep(400 * time.Millisecond) // past the earlier request's write deadline
+			io.WriteString(c, req)
+		}
+		res, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("request %d on the kept-alive connection: %v", i, err)
+		}
+		io.Copy(io.Discard, res.Body)
+		if want := []int{200, 200, 405}[i]; res.StatusCode != want {
+			t.Fatalf("request %d: %d, want %d", i, res.StatusCode, want)
+		}
+	}
+}

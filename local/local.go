@@ -119,7 +119,7 @@ func Run(ctx context.Context, o Options) error {
 	defer spool.Close()
 	recv := cfg.Receiver(spool, nil, log)
 	mux := http.NewServeMux()
-	mux.Handle("/webhook", &guard{next: recv, opts: o, maxBody: maxBody, log: log, now: time.Now})
+	mux.Handle("/webhook", recv)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"status":"ok"}`))
@@ -129,7 +129,7 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           mux,
+		Handler:           &guard{next: mux, opts: o, maxBody: maxBody, log: log, now: time.Now},
 		ReadHeaderTimeout: o.HeaderTimeout,
 		IdleTimeout:       o.IdleTimeout,
 		// No ReadTimeout or WriteTimeout: both would count from the
