@@ -136,11 +136,6 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			c.Secrets = append(c.Secrets, s)
 		}
 	}
-	if len(c.Secrets) == 0 && get(EnvSecret) != "" {
-		// Set but empty once split: a typo, not "unset", and never a
-		// reason to fall back to anything.
-		bad(EnvSecret, "", "holds only commas and white space: want one secret, or several separated by commas")
-	}
 	c.SecretARN = get(EnvSecretARN)
 	if c.SecretARN != "" && !strings.HasPrefix(c.SecretARN, "arn:") {
 		bad(EnvSecretARN, c.SecretARN, "not an ARN")

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -466,5 +467,16 @@ func TestKeptAliveConnectionOutlivesWriteDeadline(t *testing.T) {
 		if want := []int{200, 200, 405}[i]; res.StatusCode != want {
 			t.Fatalf("request %d: %d, want %d", i, res.StatusCode, want)
 		}
+	}
+}
+
+// TestSecretOfOnlyCommas: a secret variable that is set but holds no secret
+// stops the server with an error naming it, instead of a warning that it is
+// unset and a fall back to the public development secret.
+func TestSecretOfOnlyCommas(t *testing.T) {
+	err := local.Run(context.Background(), local.Options{Addr: "127.0.0.1:0", SpoolPath: filepath.Join(t.TempDir(), "s.jsonl"),
+		Getenv: func(k string) string { return map[string]string{core.EnvSecret: " , "}[k] }})
+	if !errors.Is(err, core.ErrConfig) || !strings.Contains(err.Error(), "ELEVENLABS_WEBHOOK_SECRET holds only commas and white space") {
+		t.Fatalf("err = %v", err)
 	}
 }

@@ -8,10 +8,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/elevenrelay/elevenrelay/core"
@@ -88,6 +90,11 @@ func Run(ctx context.Context, o Options) error {
 	log := o.Logger
 	if log == nil {
 		log = core.NewLogger(os.Stderr, cfg.LogLevel)
+	}
+	if len(cfg.Secrets) == 0 && strings.TrimSpace(getenv(core.EnvSecret)) != "" {
+		// Set, but only commas and spaces: a mistake, not "unset", and no
+		// reason to fall back to the public secret.
+		return fmt.Errorf("%w: %s holds only commas and white space: want one secret, or several separated by commas", core.ErrConfig, core.EnvSecret)
 	}
 	if len(cfg.Secrets) == 0 {
 		cfg.Secrets = []string{DevSecret}
