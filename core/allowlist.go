@@ -1,6 +1,8 @@
 package core
 
 import (
+	"github.com/elevenrelay/elevenrelay/internal/envvar"
+
 	"fmt"
 	"net/netip"
 	"strings"
@@ -44,7 +46,7 @@ func ParseAllowlist(spec string) (*Allowlist, error) {
 		case strings.HasPrefix(item, "elevenlabs-"):
 			ips, ok := elevenLabsEgress[strings.TrimPrefix(item, "elevenlabs-")]
 			if !ok {
-				return nil, fmt.Errorf("%w: %s: unknown allowlist preset %q: want elevenlabs or elevenlabs-<region> (us, eu, asia, eu-residency, india, singapore)", ErrConfig, EnvSourceAllowlist, item)
+				return nil, fmt.Errorf("%w: %s: unknown allowlist preset %q: want elevenlabs or elevenlabs-<region> (us, eu, asia, eu-residency, india, singapore)", ErrConfig, envvar.SourceAllowlist, item)
 			}
 			if err := a.add(ips...); err != nil {
 				return nil, err
@@ -102,5 +104,5 @@ func (a *Allowlist) Allows(ip string) bool {
 // badAllowlistEntry names the variable and what it takes: netip's own
 // message ("ParseAddr(…): unable to parse IP") says neither.
 func badAllowlistEntry(item string) error {
-	return fmt.Errorf("%w: %s entry %q: want an IP address, a CIDR such as 192.0.2.0/24, or a preset (elevenlabs, elevenlabs-<region>)", ErrConfig, EnvSourceAllowlist, item)
+	return fmt.Errorf("%w: %s entry %q: want an IP address, a CIDR such as 192.0.2.0/24, or a preset (elevenlabs, elevenlabs-<region>)", ErrConfig, envvar.SourceAllowlist, item)
 }

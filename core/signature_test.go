@@ -96,8 +96,8 @@ func TestVerifyCapsHostileHeaders(t *testing.T) {
 	}{
 		{"huge header", good + "," + strings.Repeat("x=y,", 2000), ErrMalformedSignature},
 		{"thousands of v0", "t=1763859600," + strings.Repeat("v0="+strings.Repeat("0", 64)+",", 1000), ErrMalformedSignature},
-		{"just under the part cap still verifies", strings.Repeat("v0="+strings.Repeat("0", 64)+",", MaxSignatureParts-2) + good, nil},
-		{"one part over the cap", strings.Repeat("v0="+strings.Repeat("0", 64)+",", MaxSignatureParts-1) + good, ErrMalformedSignature},
+		{"just under the part cap still verifies", strings.Repeat("v0="+strings.Repeat("0", 64)+",", maxSignatureParts-2) + good, nil},
+		{"one part over the cap", strings.Repeat("v0="+strings.Repeat("0", 64)+",", maxSignatureParts-1) + good, ErrMalformedSignature},
 		{"null bytes", "t=1763859600\x00,v0=00", ErrMalformedTimestamp},
 		{"invalid utf-8", "t=\xff\xfe,v0=00", ErrMalformedTimestamp},
 	}
@@ -150,7 +150,7 @@ func TestSignMatchesFixture(t *testing.T) {
 	}
 }
 
-// TestHeaderSizeBoundary holds the cap at exactly MaxSignatureHeaderBytes:
+// TestHeaderSizeBoundary holds the cap at exactly maxSignatureHeaderBytes:
 // a valid header padded with an unknown part to the cap verifies, one byte
 // more is refused before any HMAC is computed.
 func TestHeaderSizeBoundary(t *testing.T) {
@@ -169,8 +169,8 @@ func TestHeaderSizeBoundary(t *testing.T) {
 		size int
 		want error
 	}{
-		{MaxSignatureHeaderBytes, nil},
-		{MaxSignatureHeaderBytes + 1, ErrMalformedSignature},
+		{maxSignatureHeaderBytes, nil},
+		{maxSignatureHeaderBytes + 1, ErrMalformedSignature},
 	} {
 		h := pad(tc.size)
 		if len(h) != tc.size {

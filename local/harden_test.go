@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/elevenrelay/elevenrelay/core"
+	"github.com/elevenrelay/elevenrelay/internal/envvar"
 	"github.com/elevenrelay/elevenrelay/internal/testenv"
 	"github.com/elevenrelay/elevenrelay/local"
 )
@@ -44,8 +45,8 @@ func startLocal(t *testing.T, o local.Options, env map[string]string) *server {
 	if env == nil {
 		env = map[string]string{}
 	}
-	if _, ok := env[core.EnvSecret]; !ok {
-		env[core.EnvSecret] = testSecret
+	if _, ok := env[envvar.Secret]; !ok {
+		env[envvar.Secret] = testSecret
 	}
 	o.Addr = "127.0.0.1:0"
 	o.SpoolPath = s.spool
@@ -251,7 +252,7 @@ func isTimeout(err error) bool {
 // finish, it gets through.
 func TestInflightBytesBound(t *testing.T) {
 	s := startLocal(t, local.Options{MaxInflightBytes: 2500, BodyTimeout: 30 * time.Second},
-		map[string]string{core.EnvMaxBodyBytes: "1000"})
+		map[string]string{envvar.MaxBodyBytes: "1000"})
 	body := []byte(`{"type":"post_call_transcription","pad":"` + strings.Repeat("x", 900) + `"}`)
 	stalled := []net.Conn{dial(t, s.addr), dial(t, s.addr)}
 	for _, c := range stalled {
@@ -320,14 +321,15 @@ func TestExpectContinue(t *testing.T) {
 // signed body, a UTF-8 BOM before JSON and a gzip body, each spooled byte
 // for byte as sent.
 func TestEdgeBodies(t *testing.T) {
+	const maxBody = 32 << 20 // the local server's default cap
 	// The race detector makes encoding 32 MiB slow: give the spool time.
-	s := startLocal(t, local.Options{}, map[string]string{core.EnvPublishTimeout: "2m"})
+	s := startLocal(t, local.Options{}, map[string]string{envvar.PublishTimeout: "2m"})
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
 	zw.Write([]byte(`{"type":"post_call_transcription"}`))
 	zw.Close()
-	atCap := append([]byte(`{"type":"post_call_audio","full_audio":"`), bytes.Repeat([]byte("A"), core.DefaultMaxBodyBytes)...)
-	atCap = append(atCap[:core.DefaultMaxBodyBytes-2], '"', '}')
+	atCap := append([]byte(`{"type":"post_call_audio","full_audio":"`), bytes.Repeat([]byte("A"), maxBody)...)
+	atCap = append(atCap[:maxBody-2], '"', '}')
 	tests := []struct {
 		name       string
 		body       []byte
@@ -475,7 +477,7 @@ func TestKeptAliveConnectionOutlivesWriteDeadline(t *testing.T) {
 // unset and a fall back to the public development secret.
 func TestSecretOfOnlyCommas(t *testing.T) {
 	err := local.Run(context.Background(), local.Options{Addr: "127.0.0.1:0", SpoolPath: filepath.Join(t.TempDir(), "s.jsonl"),
-		Getenv: func(k string) string { return map[string]string{core.EnvSecret: " , "}[k] }})
+		Getenv: func(k string) string { return map[string]string{envvar.Secret: " , "}[k] }})
 	if !errors.Is(err, core.ErrConfig) || !strings.Contains(err.Error(), "ELEVENLABS_WEBHOOK_SECRET holds only commas and white space") {
 		t.Fatalf("err = %v", err)
 	}

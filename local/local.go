@@ -17,12 +17,18 @@ import (
 	"time"
 
 	"github.com/elevenrelay/elevenrelay/core"
+	"github.com/elevenrelay/elevenrelay/internal/envvar"
+	"github.com/elevenrelay/elevenrelay/internal/logging"
 )
 
 // DevSecret is the webhook secret the local server and the send tool use when
 // ELEVENLABS_WEBHOOK_SECRET is unset. It is public, so deployed entrypoints
 // never fall back to it.
 const DevSecret = "wsec_dev_elevenrelay_not_for_production"
+
+// defaultMaxBodyBytes caps bodies when WEBHOOK_MAX_BODY_BYTES is not set:
+// 32 MiB, as on Cloud Functions, so that what passes here passes there.
+const defaultMaxBodyBytes = 32 << 20
 
 // DefaultSpoolPath is where accepted messages go unless SPOOL_FILE says.
 const DefaultSpoolPath = ".local/spool.jsonl"
@@ -89,12 +95,12 @@ func Run(ctx context.Context, o Options) error {
 	}
 	log := o.Logger
 	if log == nil {
-		log = core.NewLogger(os.Stderr, cfg.LogLevel)
+		log = logging.New(os.Stderr, cfg.LogLevel)
 	}
-	if len(cfg.Secrets) == 0 && strings.TrimSpace(getenv(core.EnvSecret)) != "" {
+	if len(cfg.Secrets) == 0 && strings.TrimSpace(getenv(envvar.Secret)) != "" {
 		// Set, but only commas and spaces: a mistake, not "unset", and no
 		// reason to fall back to the public secret.
-		return fmt.Errorf("%w: %s holds only commas and white space: want one secret, or several separated by commas", core.ErrConfig, core.EnvSecret)
+		return fmt.Errorf("%w: %s holds only commas and white space: want one secret, or several separated by commas", core.ErrConfig, envvar.Secret)
 	}
 	if len(cfg.Secrets) == 0 {
 		cfg.Secrets = []string{DevSecret}
@@ -115,7 +121,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	maxBody := cfg.MaxBodyBytes
 	if maxBody <= 0 {
-		maxBody = core.DefaultMaxBodyBytes
+		maxBody = defaultMaxBodyBytes
 	}
 	o.defaults(cfg, maxBody)
 
@@ -124,7 +130,11 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	defer spool.Close()
-	recv := cfg.Receiver(spool, nil, log)
+	recv, err := cfg.Receiver(spool, nil, log)
+	if err != nil {
+		return err
+	}
+	recv.MaxBodyBytes = maxBody // the guard's bound counts with the same cap
 	mux := http.NewServeMux()
 	mux.Handle("/webhook", recv)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {

@@ -32,6 +32,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/elevenrelay/elevenrelay/core"
+	"github.com/elevenrelay/elevenrelay/internal/envvar"
 	"github.com/elevenrelay/elevenrelay/local"
 )
 
@@ -54,7 +55,7 @@ const privateEnv = ".local/sam-env.json"
 func main() {
 	dir := flag.String("dir", "events", "directory holding bodies/ and receiving the events")
 	flag.Parse()
-	secret := firstSecret(os.Getenv(core.EnvSecret))
+	secret := firstSecret(os.Getenv(envvar.Secret))
 	files, err := generate(*dir, secret, time.Now())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "events:", err)
@@ -69,7 +70,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "events:", err)
 		os.Exit(1)
 	}
-	fmt.Println("signed with the first secret of " + core.EnvSecret + "; sam local: --env-vars " + privateEnv +
+	fmt.Println("signed with the first secret of " + envvar.Secret + "; sam local: --env-vars " + privateEnv +
 		" (" + filepath.Join(*dir, "env.json") + " keeps the development secret and is tracked by git)")
 }
 
@@ -91,12 +92,12 @@ func firstSecret(env string) string {
 // 500 to everything.
 func samEnv(secret string) map[string]map[string]string {
 	return map[string]map[string]string{"WebhookFunction": {
-		core.EnvSecret:      secret,
-		core.EnvSecretARN:   "",
-		core.EnvSQSQueueURL: "http://host.docker.internal:5000/" + accountID + "/elevenrelay-events",
-		core.EnvClaimCheck:  "elevenrelay-claim-check",
-		"AWS_ENDPOINT_URL":  "http://host.docker.internal:5000",
-		core.EnvLogLevel:    "debug",
+		envvar.Secret:           secret,
+		envvar.SecretARN:        "",
+		envvar.SQSQueueURL:      "http://host.docker.internal:5000/" + accountID + "/elevenrelay-events",
+		envvar.ClaimCheckBucket: "elevenrelay-claim-check",
+		"AWS_ENDPOINT_URL":      "http://host.docker.internal:5000",
+		envvar.LogLevel:         "debug",
 	}}
 }
 

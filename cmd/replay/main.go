@@ -30,6 +30,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/elevenrelay/elevenrelay/core"
 	"github.com/elevenrelay/elevenrelay/gcf"
+	"github.com/elevenrelay/elevenrelay/internal/envvar"
+	"github.com/elevenrelay/elevenrelay/internal/logging"
 	"github.com/elevenrelay/elevenrelay/lambda"
 )
 
@@ -58,7 +60,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 2
 	}
 	cfg, cfgErr := core.LoadConfig(getenv)
-	log := core.NewLogger(stderr, cfg.LogLevel)
+	log := logging.New(stderr, cfg.LogLevel)
 	var problems []string
 	if cfgErr != nil {
 		for _, e := range splitJoined(cfgErr) {
@@ -66,14 +68,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}
 	var missing []string
-	if cfg.ClaimCheckBucket == "" && getenv(core.EnvClaimCheck) == "" {
-		missing = append(missing, core.EnvClaimCheck+" (the bucket the receiver spills to)")
+	if cfg.ClaimCheckBucket == "" && getenv(envvar.ClaimCheckBucket) == "" {
+		missing = append(missing, envvar.ClaimCheckBucket+" (the bucket the receiver spills to)")
 	}
 	switch {
-	case *platform == "aws" && cfg.SQSQueueURL == "" && getenv(core.EnvSQSQueueURL) == "":
-		missing = append(missing, core.EnvSQSQueueURL)
-	case *platform == "gcp" && cfg.PubSubTopic == "" && getenv(core.EnvPubSubTopic) == "":
-		missing = append(missing, core.EnvPubSubTopic)
+	case *platform == "aws" && cfg.SQSQueueURL == "" && getenv(envvar.SQSQueueURL) == "":
+		missing = append(missing, envvar.SQSQueueURL)
+	case *platform == "gcp" && cfg.PubSubTopic == "" && getenv(envvar.PubSubTopic) == "":
+		missing = append(missing, envvar.PubSubTopic)
 	}
 	if len(missing) > 0 {
 		problems = append(problems, "set "+strings.Join(missing, ", "))
@@ -127,7 +129,7 @@ func open(ctx context.Context, platform string, cfg core.Config, getenv func(str
 	switch platform {
 	case "aws":
 		if cfg.SQSQueueURL == "" {
-			return nil, nil, nil, errors.New("set " + core.EnvSQSQueueURL)
+			return nil, nil, nil, errors.New("set " + envvar.SQSQueueURL)
 		}
 		awsCfg, err := loadAWSConfig(ctx)
 		if err != nil {
@@ -137,13 +139,16 @@ func open(ctx context.Context, platform string, cfg core.Config, getenv func(str
 			// Else every call fails later with the SDK's "Invalid region".
 			return nil, nil, nil, errors.New("no AWS region: set AWS_REGION (or a profile's region through AWS_PROFILE)")
 		}
-		q := lambda.NewQueue(ctx, cfg, awsCfg, getenv, log)
+		q, err := lambda.NewQueue(ctx, cfg, lambda.Options{Getenv: getenv, Logger: log, AWS: &awsCfg})
+		if err != nil {
+			return nil, nil, nil, err
+		}
 		return q.Spilled, q.Sink, func() {}, nil
 	case "gcp":
 		if cfg.PubSubTopic == "" {
-			return nil, nil, nil, errors.New("set " + core.EnvPubSubTopic)
+			return nil, nil, nil, errors.New("set " + envvar.PubSubTopic)
 		}
-		q, err := gcf.NewQueue(ctx, cfg)
+		q, err := gcf.NewQueue(ctx, cfg, gcf.Options{Getenv: getenv, Logger: log})
 		if err != nil {
 			return nil, nil, nil, err
 		}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/elevenrelay/elevenrelay/core"
+	"github.com/elevenrelay/elevenrelay/internal/envvar"
 	"github.com/elevenrelay/elevenrelay/local"
 )
 
@@ -47,7 +48,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(body) == 0 {
 		fmt.Fprintf(stderr, "send: warning: %s is empty (0 bytes); sending an empty body\n", *file)
 	}
-	secret := strings.TrimSpace(strings.Split(os.Getenv(core.EnvSecret), ",")[0])
+	secret := strings.TrimSpace(strings.Split(os.Getenv(envvar.Secret), ",")[0])
 	if secret == "" {
 		secret = local.DevSecret
 	}
@@ -72,7 +73,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "%s %d bytes -> HTTP %d %s\n", *file, len(body), res.StatusCode, bytes.TrimSpace(answer))
 	if res.StatusCode/100 != 2 {
 		if bytes.Contains(answer, []byte(core.ErrSignatureMismatch.Error())) {
-			fmt.Fprintln(stderr, "send: the receiver has another secret: the sender and the server must share "+core.EnvSecret+
+			fmt.Fprintln(stderr, "send: the receiver has another secret: the sender and the server must share "+envvar.Secret+
 				" (send signs with its first secret, or with the development secret when it is unset)")
 		}
 		return 1

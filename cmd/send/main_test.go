@@ -12,12 +12,13 @@ import (
 	"testing"
 
 	"github.com/elevenrelay/elevenrelay/core"
+	"github.com/elevenrelay/elevenrelay/internal/envvar"
 	"github.com/elevenrelay/elevenrelay/local"
 )
 
 // TestHints: the three ways a first try goes wrong each get a hint.
 func TestHints(t *testing.T) {
-	t.Setenv(core.EnvSecret, "")
+	t.Setenv(envvar.Secret, "")
 	dir := t.TempDir()
 	body := filepath.Join(dir, "body.json")
 	empty := filepath.Join(dir, "empty.json")
