@@ -13,7 +13,7 @@ FUZZ_TARGETS ?= ./core:FuzzParseSignatureHeader ./core:FuzzVerify ./core:FuzzPar
 all: build
 
 # Variables whose current value help prints in place of $(NAME).
-HELP_VARS ?= PORT LAMBDA_PORT FUZZTIME LOADTEST_N LOADTEST_C
+HELP_VARS ?= PORT LAMBDA_PORT FUZZTIME LOADTEST_N LOADTEST_C GCF_PORT PUBSUB_PORT
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | sed -e 's/:.*## /\t/' \
