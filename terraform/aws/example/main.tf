@@ -40,4 +40,7 @@ module "receiver" {
   enable_alarms        = var.enable_alarms
   alarm_email          = var.alarm_email
   force_destroy_bucket = var.force_destroy_bucket
+
+  storage_first                  = var.storage_first
+  storage_first_source_allowlist = var.storage_first_source_allowlist
 }

@@ -63,3 +63,15 @@ variable "force_destroy_bucket" {
   type        = bool
   default     = false
 }
+
+variable "storage_first" {
+  description = "Also create the storage-first endpoint (storage_first_webhook_url), for post-call audio up to 10 MB."
+  type        = bool
+  default     = false
+}
+
+variable "storage_first_source_allowlist" {
+  description = "Callers the storage-first endpoint admits: CIDRs, addresses, elevenlabs or elevenlabs-<region>; empty for everyone."
+  type        = list(string)
+  default     = []
+}
