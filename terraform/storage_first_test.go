@@ -157,6 +157,7 @@ func TestStorageFirstTemplate(t *testing.T) {
 	want := []string{
 		"s3:DeleteObject on ${ClaimCheckBucket.Arn}/inbox/*",
 		"s3:GetObject on ${ClaimCheckBucket.Arn}/inbox/*",
+		"s3:ListBucket on ClaimCheckBucket.Arn",
 		"s3:PutObject on ${ClaimCheckBucket.Arn}/rejected/*",
 		"sqs:DeleteMessage on InboxQueue.Arn",
 		"sqs:GetQueueAttributes on InboxQueue.Arn",
@@ -338,6 +339,32 @@ func TestStorageFirstTerraform(t *testing.T) {
 		t.Errorf("storage_first_api allows %s on %s, want s3:PutObject on the bucket's inbox/*", a, r)
 	}
 	wantReference(t, c.block(t, "resource", "aws_iam_role_policy", "storage_first_api"), "policy", "data.aws_iam_policy_document.storage_first_api.[].json")
+
+	// The function's extra permissions, exactly.
+	var grants []string
+	for _, b := range c.block(t, "data", "aws_iam_policy_document", "storage_first_function").Body.Blocks {
+		if b.Type != "statement" {
+			continue
+		}
+		resources := sourceText(t, attr(t, b, "resources"))
+		for _, a := range literal(t, attr(t, b, "actions")).AsValueSlice() {
+			grants = append(grants, a.AsString()+" on "+resources)
+		}
+	}
+	slices.Sort(grants)
+	wantGrants := []string{
+		`s3:DeleteObject on ["${aws_s3_bucket.claim_check.arn}/inbox/*"]`,
+		`s3:GetObject on ["${aws_s3_bucket.claim_check.arn}/inbox/*"]`,
+		`s3:ListBucket on [aws_s3_bucket.claim_check.arn]`,
+		`s3:PutObject on ["${aws_s3_bucket.claim_check.arn}/rejected/*"]`,
+		`sqs:DeleteMessage on [aws_sqs_queue.inbox[0].arn]`,
+		`sqs:GetQueueAttributes on [aws_sqs_queue.inbox[0].arn]`,
+		`sqs:ReceiveMessage on [aws_sqs_queue.inbox[0].arn]`,
+	}
+	if !slices.Equal(grants, wantGrants) {
+		t.Errorf("storage_first_function grants\n%s\nwant exactly\n%s", strings.Join(grants, "\n"), strings.Join(wantGrants, "\n"))
+	}
+	wantReference(t, c.block(t, "resource", "aws_iam_role_policy", "storage_first_function"), "role", "aws_iam_role.webhook.id")
 
 	// Stage throttling.
 	settings := nested(t, c.block(t, "resource", "aws_api_gateway_method_settings", "storage_first"), "settings")

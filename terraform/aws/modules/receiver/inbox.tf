@@ -141,6 +141,17 @@ data "aws_iam_policy_document" "storage_first_function" {
     resources = ["${aws_s3_bucket.claim_check.arn}/inbox/*"]
   }
 
+  # Without ListBucket, S3 answers GetObject on a missing key 403 instead of
+  # 404, and a repeated notification for an object already processed would
+  # fail and retry until the dead-letter queue instead of being a no-op. No
+  # s3:prefix condition: that check is not a listing of inbox/, so the
+  # condition could fail it. It reveals names, not contents.
+  statement {
+    sid       = "TellMissingInboxObjects"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.claim_check.arn]
+  }
+
   statement {
     sid       = "MoveRejectedObjects"
     actions   = ["s3:PutObject"]
