@@ -69,7 +69,7 @@ var statusCodes = []struct {
 	{ErrPublish, http.StatusServiceUnavailable},
 }
 
-// StatusOf returns the HTTP status the SPEC gives for err.
+// StatusOf returns the HTTP status docs/spec.md §2 gives for err.
 func StatusOf(err error) int {
 	if err == nil {
 		return http.StatusOK
