@@ -134,7 +134,7 @@ func New(ctx context.Context, opts Options) *Handler {
 	if cfg.ClaimCheckBucket == "" {
 		log.Warn("lambda: no " + core.EnvClaimCheck + "; bodies larger than the queue's limit get 413, and a queue outage 503 instead of a spill")
 	}
-	return &Handler{Receiver: r}
+	return &Handler{Receiver: r, Inbox: q.Inbox(r.Verifier, r.PublishTimeout, log)}
 }
 
 // Queue is the publishing side that New wires from the configuration: SQS
@@ -149,6 +149,17 @@ type Queue struct {
 	Bucket *S3Store
 	// Spilled reads the bucket's spill/ objects back; nil without a bucket.
 	Spilled *S3SpillSource
+
+	s3 *s3.Client // nil without a bucket
+}
+
+// Inbox is the storage-first inbox of the queue's bucket, verifying with v;
+// nil without a bucket.
+func (q *Queue) Inbox(v *core.Verifier, publishTimeout time.Duration, log *slog.Logger) *Inbox {
+	if q.s3 == nil || v == nil {
+		return nil
+	}
+	return NewInbox(q.s3, q.Bucket.bucket, v, q.Sink, publishTimeout, log)
 }
 
 // NewQueue builds the Queue for cfg.SQSQueueURL and cfg.ClaimCheckBucket:
@@ -179,6 +190,7 @@ func NewQueue(ctx context.Context, cfg core.Config, awsCfg aws.Config, getenv fu
 			// a name per bucket.
 			o.UsePathStyle = awsCfg.BaseEndpoint != nil || getenv("AWS_ENDPOINT_URL_S3") != ""
 		})
+		q.s3 = client
 		q.Bucket = NewS3Store(client, cfg.ClaimCheckBucket)
 		q.Spilled = NewS3SpillSource(client, cfg.ClaimCheckBucket)
 		q.Sink.Store, q.Sink.URLPrefix = q.Bucket, q.Bucket.URLPrefix()
