@@ -26,16 +26,31 @@ type recordsEvent struct {
 		MessageID string `json:"messageId"`
 		Body      string `json:"body"`
 		// S3
-		EventName string           `json:"eventName"`
-		S3        *events.S3Entity `json:"s3"`
+		EventName string    `json:"eventName"`
+		S3        *s3Entity `json:"s3"`
 	} `json:"Records"`
 }
 
 // s3Notification is the body of an SQS message that S3 sent: an S3 event,
 // or the test event S3 sends when the notification is configured.
 type s3Notification struct {
-	Records []events.S3EventRecord `json:"Records"`
-	Event   string                 `json:"Event"`
+	Records []struct {
+		EventName string   `json:"eventName"`
+		S3        s3Entity `json:"s3"`
+	} `json:"Records"`
+	Event string `json:"Event"`
+}
+
+// s3Entity is the part of an S3 event record that names the object. Only
+// what is used is decoded (events.S3EventRecord also decodes eventTime,
+// and refuses the whole record if its format ever differs).
+type s3Entity struct {
+	Bucket struct {
+		Name string `json:"name"`
+	} `json:"bucket"`
+	Object struct {
+		Key string `json:"key"`
+	} `json:"object"`
 }
 
 // looksLikeRecords is a cheap look at whether an invocation is an S3 or SQS
@@ -120,7 +135,7 @@ func (h *Handler) sqsRecord(ctx context.Context, body string) error {
 }
 
 // s3Record processes one S3 event record: ObjectCreated under inbox/.
-func (h *Handler) s3Record(ctx context.Context, eventName string, e *events.S3Entity) error {
+func (h *Handler) s3Record(ctx context.Context, eventName string, e *s3Entity) error {
 	if e == nil {
 		return errors.New("S3 record without s3")
 	}

@@ -146,6 +146,14 @@ func buildBootstrap(t *testing.T) string {
 // service does, and returns what it prints.
 func startFunction(t *testing.T, bin string, api *runtimeAPI, env map[string]string) *testenv.Buffer {
 	t.Helper()
+	out, _ := startFunctionProcess(t, bin, api, env)
+	return out
+}
+
+// startFunctionProcess is startFunction, also giving the process, whose
+// memory tests read from /proc.
+func startFunctionProcess(t *testing.T, bin string, api *runtimeAPI, env map[string]string) (*testenv.Buffer, *os.Process) {
+	t.Helper()
 	cmd := exec.Command(bin)
 	cmd.Env = []string{"AWS_LAMBDA_RUNTIME_API=" + strings.TrimPrefix(api.srv.URL, "http://")}
 	for _, kv := range os.Environ() {
@@ -164,7 +172,7 @@ func startFunction(t *testing.T, bin string, api *runtimeAPI, env map[string]str
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 	})
-	return out
+	return out, cmd.Process
 }
 
 // resign gives a committed sample event (whose signature has gone stale) a
