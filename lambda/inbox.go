@@ -38,6 +38,7 @@ const outcomeGone = "gone"
 // S3InboxAPI is the part of the S3 client that Inbox uses.
 type S3InboxAPI interface {
 	S3GetObjectAPI
+	s3.ListObjectsV2APIClient
 	CopyObject(ctx context.Context, in *s3.CopyObjectInput, opts ...func(*s3.Options)) (*s3.CopyObjectOutput, error)
 	DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, opts ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
 }
@@ -81,6 +82,52 @@ func (in *Inbox) Process(ctx context.Context, bucket, key string) error {
 	}
 	in.logLine(ctx, line, time.Since(start))
 	return err
+}
+
+// ProcessOlder processes, through Process, every inbox object last
+// modified before cutoff: those whose notification was lost or ran out of
+// retries. It goes on past failures and returns how many objects it found,
+// how many failed (and stay in inbox/), and the first failure.
+func (in *Inbox) ProcessOlder(ctx context.Context, cutoff time.Time) (found, failed int, err error) {
+	keys, err := in.older(ctx, cutoff)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, key := range keys {
+		if perr := in.Process(ctx, in.bucket, key); perr != nil {
+			failed++
+			if err == nil {
+				err = perr
+			}
+			if ctx.Err() != nil {
+				break
+			}
+		}
+	}
+	return len(keys), failed, err
+}
+
+// CountOlder is how many objects ProcessOlder would process.
+func (in *Inbox) CountOlder(ctx context.Context, cutoff time.Time) (int, error) {
+	keys, err := in.older(ctx, cutoff)
+	return len(keys), err
+}
+
+func (in *Inbox) older(ctx context.Context, cutoff time.Time) ([]string, error) {
+	var keys []string
+	p := s3.NewListObjectsV2Paginator(in.client, &s3.ListObjectsV2Input{Bucket: aws.String(in.bucket), Prefix: aws.String(InboxPrefix)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("s3 ListObjectsV2 s3://%s/%s: %w", in.bucket, InboxPrefix, err)
+		}
+		for _, o := range page.Contents {
+			if aws.ToTime(o.LastModified).Before(cutoff) {
+				keys = append(keys, aws.ToString(o.Key))
+			}
+		}
+	}
+	return keys, nil
 }
 
 // inboxLine is what the one log line per object says.

@@ -154,9 +154,10 @@ type Queue struct {
 }
 
 // Inbox is the storage-first inbox of the queue's bucket, verifying with v;
-// nil without a bucket.
+// nil without a bucket. Without a verifier it can list objects, and fails
+// (never rejects) any it is asked to process.
 func (q *Queue) Inbox(v *core.Verifier, publishTimeout time.Duration, log *slog.Logger) *Inbox {
-	if q.s3 == nil || v == nil {
+	if q.s3 == nil {
 		return nil
 	}
 	return NewInbox(q.s3, q.Bucket.bucket, v, q.Sink, publishTimeout, log)

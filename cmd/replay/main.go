@@ -47,6 +47,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.SetOutput(stderr)
 	platform := fs.String("platform", "", "aws (SQS and S3) or gcp (Pub/Sub and Cloud Storage)")
 	dryRun := fs.Bool("dry-run", false, "list the spilled objects, replay nothing")
+	inboxAge := fs.Duration("inbox-age", DefaultInboxAge, "aws: also process storage-first inbox/ objects stored longer ago than this (0: none)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -67,6 +68,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer closeQueue()
 
+	code := 0
+	if *platform == "aws" && *inboxAge > 0 {
+		if err := processInbox(ctx, cfg, getenv, *inboxAge, *dryRun, log, stdout); err != nil {
+			log.Error("replay: inbox/", "error", err.Error())
+			code = 1
+		}
+	}
 	if *dryRun {
 		keys, err := src.List(ctx, core.SpillPrefix)
 		if err != nil {
@@ -77,14 +85,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			fmt.Fprintln(stdout, k)
 		}
 		fmt.Fprintf(stdout, "found=%d (dry run: nothing replayed)\n", len(keys))
-		return 0
+		return code
 	}
 	st, err := core.Replay(ctx, src, sink, log)
 	fmt.Fprintf(stdout, "found=%d replayed=%d failed=%d skipped=%d\n", st.Found, st.Replayed, st.Failed, st.Skipped)
 	if err != nil {
 		return 1
 	}
-	return 0
+	return code
 }
 
 // open wires the platform's queue and spill bucket as the receiver does.
