@@ -6,6 +6,11 @@
 //	replay -platform gcp   # PUBSUB_TOPIC, CLAIM_CHECK_BUCKET, GOOGLE_CLOUD_PROJECT (emulator variables)
 //	replay -dry-run ...    # list what would be replayed, change nothing
 //
+// On AWS it also processes the storage-first endpoint's stored requests
+// (inbox/) that have waited longer than -inbox-age (default 15m), through
+// the function's own code: verified, queued or moved to rejected/. That
+// needs the webhook secret (ELEVENLABS_WEBHOOK_SECRET or _ARN).
+//
 // It publishes through the same queue wiring as the receiver (lambda.NewQueue,
 // gcf.NewQueue), so a large body is claim-checked and a FIFO queue
 // deduplicates on content_sha256: running it twice, or after a crash
