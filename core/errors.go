@@ -5,6 +5,10 @@ import (
 	"net/http"
 )
 
+// The signature errors below start with a capital letter on purpose: they
+// copy the official SDKs' wording letter for letter (see the block's comment).
+//lint:file-ignore ST1005 the SDK wording is kept exactly, capitals included
+
 // Signature errors. Where the official ElevenLabs SDKs have a message for the
 // same failure, the text is theirs, so that users searching for it find both.
 var (
