@@ -4,5 +4,5 @@
 .PHONY: smoke
 
 smoke: ## send a signed transcription and a 9 MB audio event to a deployed stack (URL=https://…/webhook, ELEVENLABS_WEBHOOK_SECRET) and report the answers
-	@test -n "$(URL)" || { echo "usage: make smoke URL=https://…/webhook (the stack's webhook URL output)"; exit 2; }
+	@case "$(origin URL)" in command*|environment*) ;; *) echo "usage: make smoke URL=https://…/webhook (the stack's webhook URL output)"; exit 2;; esac
 	$(GO) run ./cmd/smoke -url '$(URL)'
