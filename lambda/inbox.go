@@ -35,8 +35,8 @@ const (
 // processed already (S3 and SQS deliver notifications at least once).
 const outcomeGone = "gone"
 
-// S3InboxAPI is the part of the S3 client that Inbox uses.
-type S3InboxAPI interface {
+// s3InboxAPI is the part of the S3 client that Inbox uses.
+type s3InboxAPI interface {
 	S3GetObjectAPI
 	s3.ListObjectsV2APIClient
 	CopyObject(ctx context.Context, in *s3.CopyObjectInput, opts ...func(*s3.Options)) (*s3.CopyObjectOutput, error)
@@ -47,7 +47,7 @@ type S3InboxAPI interface {
 // them as the direct path would have: the same message, with received_at
 // the time API Gateway received the request.
 type Inbox struct {
-	client   S3InboxAPI
+	client   s3InboxAPI
 	bucket   string
 	verifier *core.Verifier
 	queue    *core.ClaimCheck
@@ -55,9 +55,9 @@ type Inbox struct {
 	log      *slog.Logger
 }
 
-// NewInbox returns the inbox of bucket (the claim-check bucket), verifying
+// newInbox returns the inbox of bucket (the claim-check bucket), verifying
 // with v and publishing to queue within timeout per queue call.
-func NewInbox(client S3InboxAPI, bucket string, v *core.Verifier, queue *core.ClaimCheck, timeout time.Duration, log *slog.Logger) *Inbox {
+func newInbox(client s3InboxAPI, bucket string, v *core.Verifier, queue *core.ClaimCheck, timeout time.Duration, log *slog.Logger) *Inbox {
 	if timeout <= 0 {
 		timeout = core.DefaultPublishTimeout
 	}

@@ -160,7 +160,7 @@ func (q *Queue) Inbox(v *core.Verifier, publishTimeout time.Duration, log *slog.
 	if q.s3 == nil {
 		return nil
 	}
-	return NewInbox(q.s3, q.Bucket.bucket, v, q.Sink, publishTimeout, log)
+	return newInbox(q.s3, q.Bucket.bucket, v, q.Sink, publishTimeout, log)
 }
 
 // NewQueue builds the Queue for cfg.SQSQueueURL and cfg.ClaimCheckBucket:
