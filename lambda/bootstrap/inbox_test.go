@@ -351,16 +351,17 @@ func TestBootstrapInbox(t *testing.T) {
 		require.False(t, e.exists(key))
 	})
 
+	t.Run("queue down, then back", func(t *testing.T) { queueDown(t, e) })
+
 	logs := out.String()
 	require.NotContains(t, logs, testSecret)
 	require.NotContains(t, logs, "v0=")
 }
 
-// TestBootstrapInboxQueueDown: while the queue is down the record fails and
-// the object stays; delivered again once the queue is back, it is queued
-// once (FIFO).
-func TestBootstrapInboxQueueDown(t *testing.T) {
-	e := newInboxEnv(t)
+// queueDown: while the queue is down the record fails and the object stays;
+// delivered again once the queue is back, it is queued once (FIFO). It
+// runs a second function, on a FIFO queue that it reaches through a proxy.
+func queueDown(t *testing.T, e *inboxEnv) {
 	target := e.queue("elevenrelay-events.fifo")
 	motoURL, err := url.Parse(os.Getenv("AWS_ENDPOINT_URL"))
 	require.NoError(t, err)
