@@ -46,13 +46,13 @@ type Message struct {
 // attribute once, here, so that all platforms queue the same thing.
 func NewMessage(body []byte, sig Signature, receivedAt time.Time) *Message {
 	sum := sha256.Sum256(body)
-	m := newMessage(ParseEvent(body), sig, sum[:], receivedAt)
+	m := newMessage(parseEvent(body), sig, sum[:], receivedAt)
 	m.Body = body
 	return m
 }
 
 // newMessage is a message without its body, from what was read of it.
-func newMessage(ev Event, sig Signature, sum []byte, receivedAt time.Time) *Message {
+func newMessage(ev event, sig Signature, sum []byte, receivedAt time.Time) *Message {
 	m := &Message{
 		EventType:          ev.Type,
 		EventTimestamp:     attrValue(ev.Timestamp),

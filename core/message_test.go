@@ -165,7 +165,7 @@ func TestClaimCheckPublishCopy(t *testing.T) {
 	if !errors.Is(err, ErrPublish) || len(viaCopy.msgs) != 1 {
 		t.Fatalf("copy failure: err = %v, queued %d", err, len(viaCopy.msgs))
 	}
-	if _, err := (&ClaimCheck{Sink: viaCopy}).PublishCopy(context.Background(), m, n, nil); !errors.Is(err, ErrNeedsClaimCheck) {
+	if _, err := (&ClaimCheck{Sink: viaCopy}).PublishCopy(context.Background(), m, n, nil); !errors.Is(err, errNeedsClaimCheck) {
 		t.Fatalf("no bucket: err = %v", err)
 	}
 }

@@ -37,7 +37,7 @@ type ClaimCheck struct {
 	// counts them) that goes to the queue directly.
 	Limit int
 	// Store is the claim-check bucket; nil means none, and a larger message
-	// fails with ErrNeedsClaimCheck.
+	// fails, and the Receiver answers 413 saying to configure a bucket.
 	Store ObjectStore
 	// URLPrefix names the bucket in pointers, e.g. "s3://my-bucket/".
 	URLPrefix string
@@ -51,7 +51,7 @@ func (c *ClaimCheck) Publish(ctx context.Context, m *Message) (string, error) {
 		return c.Sink.Publish(ctx, m)
 	}
 	if c.Store == nil {
-		return "", ErrNeedsClaimCheck
+		return "", errNeedsClaimCheck
 	}
 	return c.publishPointer(ctx, m, int64(len(m.Body)), func(ctx context.Context, key string, meta map[string]string) error {
 		return c.Store.Put(ctx, key, m.Body, meta)
@@ -65,13 +65,13 @@ func (c *ClaimCheck) Publish(ctx context.Context, m *Message) (string, error) {
 // bytes. The body never passes through memory.
 func (c *ClaimCheck) PublishCopy(ctx context.Context, m *Message, size int64, store func(ctx context.Context, key string, meta map[string]string) error) (string, error) {
 	if c.URLPrefix == "" {
-		return "", ErrNeedsClaimCheck
+		return "", errNeedsClaimCheck
 	}
 	return c.publishPointer(ctx, m, size, store)
 }
 
 func (c *ClaimCheck) publishPointer(ctx context.Context, m *Message, size int64, store func(ctx context.Context, key string, meta map[string]string) error) (string, error) {
-	key := ObjectKey("elevenlabs/", m)
+	key := objectKey("elevenlabs/", m)
 	if err := store(ctx, key, m.Attributes()); err != nil {
 		return "", fmt.Errorf("%w: claim-check store: %w", ErrPublish, err)
 	}
@@ -81,11 +81,11 @@ func (c *ClaimCheck) publishPointer(ctx context.Context, m *Message, size int64,
 	return c.Sink.Publish(ctx, &ptr)
 }
 
-// ObjectKey is where a message's body is stored under prefix:
+// objectKey is where a message's body is stored under prefix:
 // <prefix><yyyy>/<mm>/<dd>/<content_sha256>.json, dated by receipt (UTC).
 // The same body received the same day gets the same key, so a retry lands
 // on the object already there instead of piling up.
-func ObjectKey(prefix string, m *Message) string {
+func objectKey(prefix string, m *Message) string {
 	return prefix + m.ReceivedAt.UTC().Format("2006/01/02/") + m.ContentSHA256 + ".json"
 }
 

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/elevenrelay/elevenrelay/internal/jsonscan"
 )
 
 // streamChunk is how much of a streamed body is held at a time.
@@ -40,7 +42,7 @@ func (v *Verifier) VerifyStream(r io.Reader, header string, receivedAt time.Time
 		defer v.pools[i].Put(macs[i])
 	}
 	sha := sha256.New()
-	var ev eventStream
+	var ev jsonscan.Classifier
 	buf := make([]byte, streamChunk)
 	var n int64
 	for {
@@ -73,5 +75,5 @@ func (v *Verifier) VerifyStream(r io.Reader, header string, receivedAt time.Time
 	if !matched {
 		return nil, n, ErrSignatureMismatch
 	}
-	return newMessage(ev.Event(), sig, sha.Sum(nil), receivedAt), n, nil
+	return newMessage(classified(&ev), sig, sha.Sum(nil), receivedAt), n, nil
 }

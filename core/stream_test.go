@@ -12,10 +12,12 @@ import (
 	"testing"
 	"testing/iotest"
 	"time"
+
+	"github.com/elevenrelay/elevenrelay/internal/jsonscan"
 )
 
-// streamBodies are the bodies the streaming classifier is held to
-// ParseEvent on: every sample body in events/, the fuzz corpus, and shapes
+// streamBodies are the bodies the streamed classification is held to
+// parseEvent on: every sample body in events/, the fuzz corpus, and shapes
 // that sit on the edges of the lenient grammar.
 func streamBodies(t *testing.T) map[string][]byte {
 	t.Helper()
@@ -25,7 +27,7 @@ func streamBodies(t *testing.T) map[string][]byte {
 		t.Fatalf("no sample bodies in events/bodies: %v", err)
 	}
 	corpus, _ := filepath.Glob(filepath.Join("testdata", "fuzz", "FuzzParseEvent", "*"))
-	corpus2, _ := filepath.Glob(filepath.Join("testdata", "fuzz", "FuzzEventStream", "*"))
+	corpus2, _ := filepath.Glob(filepath.Join("..", "internal", "jsonscan", "testdata", "fuzz", "FuzzClassifier", "*"))
 	files = append(files, filepath.Join("testdata", "post_call_transcription.json"))
 	for _, f := range files {
 		b, err := os.ReadFile(f)
@@ -39,7 +41,7 @@ func streamBodies(t *testing.T) map[string][]byte {
 			bodies[f+"#"+strconv.Itoa(i)] = b
 		}
 	}
-	long := strings.Repeat("x", maxTokenBytes)
+	long := strings.Repeat("x", jsonscan.MaxField)
 	escLong := strings.Repeat(`\u0041`, 300)
 	for i, s := range []string{
 		``, ` `, `{}`, ` {} `, `{}x`, `[]`, `"s"`, `{"type":"a"}`, `{"type":"a",}`, `{"type":}`,
@@ -89,63 +91,36 @@ func readFuzzCorpus(t *testing.T, path string) [][]byte {
 	return out
 }
 
-// streamEvent feeds body to an eventStream in pieces of the given sizes.
-func streamEvent(body []byte, sizes func() int) Event {
-	var e eventStream
+// streamEvent feeds body to the classifier VerifyStream uses in pieces of
+// the given sizes, as reads from an object deliver it.
+func streamEvent(body []byte, sizes func() int) event {
+	var c jsonscan.Classifier
 	for len(body) > 0 {
 		n := min(sizes(), len(body))
-		e.Write(body[:n])
+		c.Write(body[:n])
 		body = body[n:]
 	}
-	return e.Event()
-}
-
-// sameAttributes says whether the messages built from the two events agree:
-// the only thing the classification is for.
-func sameAttributes(a, b Event) bool {
-	sig := Signature{Timestamp: "1"}
-	at := time.Unix(0, 0)
-	ma := newMessage(a, sig, nil, at)
-	mb := newMessage(b, sig, nil, at)
-	return ma.EventType == mb.EventType && ma.EventTimestamp == mb.EventTimestamp && ma.ConversationID == mb.ConversationID
+	return classified(&c)
 }
 
 // TestEventStreamMatchesParseEvent is the differential test: fed in one
-// piece, byte by byte or in random pieces, the streaming classifier finds
-// what ParseEvent finds.
+// piece, byte by byte or in random pieces, as VerifyStream feeds it, the
+// classifier finds what parseEvent finds in the whole body.
 func TestEventStreamMatchesParseEvent(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for name, body := range streamBodies(t) {
-		want := ParseEvent(body)
+		want := parseEvent(body)
 		splits := map[string]func() int{
 			"whole":  func() int { return len(body) + 1 },
 			"bytes":  func() int { return 1 },
 			"random": func() int { return 1 + rng.IntN(17) },
 		}
 		for how, sizes := range splits {
-			got := streamEvent(body, sizes)
-			if !sameAttributes(got, want) {
-				t.Errorf("%s (%s): stream %+v, ParseEvent %+v", name, how, got, want)
-			}
-			if len(body) < maxTokenBytes && got != want {
-				t.Errorf("%s (%s): stream %+v, ParseEvent %+v", name, how, got, want)
+			if got := streamEvent(body, sizes); got != want {
+				t.Errorf("%s (%s): streamed %+v, parseEvent %+v", name, how, got, want)
 			}
 		}
 	}
-}
-
-// FuzzEventStream: any body, cut anywhere, classifies as ParseEvent has it.
-func FuzzEventStream(f *testing.F) {
-	for _, s := range []string{`{"type":"a"}`, `{"type":"a\"b","data":{"conversation_id":"c"}}`, `{"a":"\\"}`, `{"event_timestamp":12}`} {
-		f.Add([]byte(s), uint8(3))
-	}
-	f.Fuzz(func(t *testing.T, body []byte, cut uint8) {
-		want := ParseEvent(body)
-		got := streamEvent(body, func() int { return int(cut%16) + 1 })
-		if !sameAttributes(got, want) {
-			t.Fatalf("stream %+v, ParseEvent %+v (body %q, pieces of %d)", got, want, body, cut%16+1)
-		}
-	})
 }
 
 // TestVerifyStreamMatchesVerify: for every fixture case, the streamed
@@ -235,8 +210,8 @@ func TestVerifyStreamTamperedAndBrokenReader(t *testing.T) {
 	}
 	broken := io.MultiReader(bytes.NewReader(body[:100<<10]), iotest.ErrReader(io.ErrUnexpectedEOF))
 	_, _, err := v.VerifyStream(broken, header, now)
-	if !errors.Is(err, io.ErrUnexpectedEOF) || StatusOf(err) != 500 {
-		t.Fatalf("broken reader: err = %v (status %d)", err, StatusOf(err))
+	if !errors.Is(err, io.ErrUnexpectedEOF) || statusOf(err) != 500 {
+		t.Fatalf("broken reader: err = %v (status %d)", err, statusOf(err))
 	}
 	m, n, err := v.VerifyStream(bytes.NewReader(body), header, now)
 	if err != nil || n != int64(len(body)) || m.ContentSHA256 != sha256Hex(body) || m.EventTimestamp != "1763859600" {

@@ -31,9 +31,19 @@ const (
 	metaRejection  = "rejection"
 )
 
-// Outcome of an inbox notification for an object no longer there: it was
-// processed already (S3 and SQS deliver notifications at least once).
-const outcomeGone = "gone"
+// Outcomes of an inbox object, as logged in the "outcome" field: the direct
+// path's words, and "gone" for a notification of an object no longer there
+// (processed already: S3 and SQS deliver notifications at least once).
+const (
+	outcomeAccepted = "accepted"
+	outcomeRejected = "rejected" // the alarm on rejected objects counts these
+	outcomeError    = "error"
+	outcomeGone     = "gone"
+)
+
+// defaultInboxTimeout bounds each queue call when none is configured, as
+// the receiver's publish timeout does.
+const defaultInboxTimeout = 10 * time.Second
 
 // s3InboxAPI is the part of the S3 client that Inbox uses.
 type s3InboxAPI interface {
@@ -59,7 +69,7 @@ type Inbox struct {
 // with v and publishing to queue within timeout per queue call.
 func newInbox(client s3InboxAPI, bucket string, v *core.Verifier, queue *core.ClaimCheck, timeout time.Duration, log *slog.Logger) *Inbox {
 	if timeout <= 0 {
-		timeout = core.DefaultPublishTimeout
+		timeout = defaultInboxTimeout
 	}
 	if log == nil {
 		log = slog.Default()
@@ -78,7 +88,7 @@ func (in *Inbox) Process(ctx context.Context, bucket, key string) error {
 	err := in.process(ctx, bucket, key, &line)
 	line.err = err
 	if err != nil {
-		line.outcome = core.OutcomeError
+		line.outcome = outcomeError
 	}
 	in.logLine(ctx, line, time.Since(start))
 	return err
@@ -161,16 +171,16 @@ func (in *Inbox) process(ctx context.Context, bucket, key string, line *inboxLin
 	// The bytes are kept only when the body may fit in a queue message;
 	// anything larger is claim-checked by a copy and never held.
 	var keep *boundedBuffer
-	var r io.Reader = obj.Body
+	r := &readErrors{r: obj.Body}
 	if size := aws.ToInt64(obj.ContentLength); size >= 0 && size <= int64(in.queue.Limit) {
 		keep = &boundedBuffer{b: make([]byte, 0, size), max: in.queue.Limit}
-		r = teeReader{obj.Body, keep}
+		r.tee = keep
 	}
 	m, n, err := in.verifier.VerifyStream(r, meta[metaSignature], receivedAt)
 	line.bytes = n
 	if err != nil {
-		if core.StatusOf(err) != 400 {
-			// Not the request's fault: no secret, or S3 broke off.
+		if r.err != nil || errors.Is(err, core.ErrNoSecret) {
+			// Not the request's fault: S3 broke off, or we have no secret.
 			return err
 		}
 		line.rejection = err
@@ -186,7 +196,7 @@ func (in *Inbox) process(ctx context.Context, bucket, key string, line *inboxLin
 		id, err = in.queue.Publish(pctx, m)
 	} else {
 		id, err = in.queue.PublishCopy(pctx, m, n, func(ctx context.Context, dst string, attrs map[string]string) error {
-			return in.copy(ctx, key, etag, dst, S3Metadata(attrs), aws.String("application/json"))
+			return in.copy(ctx, key, etag, dst, s3Metadata(attrs), aws.String("application/json"))
 		})
 	}
 	if err != nil {
@@ -196,7 +206,7 @@ func (in *Inbox) process(ctx context.Context, bucket, key string, line *inboxLin
 	if err := in.delete(ctx, key); err != nil {
 		return fmt.Errorf("queued as %s, but %w (a retry queues it again; consumers deduplicate on content_sha256)", id, err)
 	}
-	line.outcome = core.OutcomeAccepted
+	line.outcome = outcomeAccepted
 	return nil
 }
 
@@ -215,7 +225,7 @@ func (in *Inbox) reject(ctx context.Context, key, etag string, meta map[string]s
 	if err := in.delete(ctx, key); err != nil {
 		return fmt.Errorf("copied to %s, but %w", dst, err)
 	}
-	line.outcome, line.movedTo = core.OutcomeRejected, dst
+	line.outcome, line.movedTo = outcomeRejected, dst
 	return nil
 }
 
@@ -340,16 +350,22 @@ func (w *boundedBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// teeReader copies what is read to w.
-type teeReader struct {
-	r io.Reader
-	w *boundedBuffer
+// readErrors reads the object, copying what it reads to tee if set, and
+// remembers a failure to read: VerifyStream's other errors are the
+// request's (rejected), a read error is the bucket's (retried).
+type readErrors struct {
+	r   io.Reader
+	tee *boundedBuffer
+	err error
 }
 
-func (t teeReader) Read(p []byte) (int, error) {
+func (t *readErrors) Read(p []byte) (int, error) {
 	n, err := t.r.Read(p)
-	if n > 0 {
-		t.w.Write(p[:n])
+	if n > 0 && t.tee != nil {
+		t.tee.Write(p[:n])
+	}
+	if err != nil && err != io.EOF {
+		t.err = err
 	}
 	return n, err
 }

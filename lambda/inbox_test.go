@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/elevenrelay/elevenrelay/core"
+	"github.com/elevenrelay/elevenrelay/internal/envvar"
+	"github.com/elevenrelay/elevenrelay/internal/logging"
 	"github.com/elevenrelay/elevenrelay/internal/testenv"
 	"github.com/stretchr/testify/require"
 )
@@ -40,7 +43,7 @@ func TestInboxDirectS3(t *testing.T) {
 	testenv.AWSEnv(t, moto.Endpoint)
 	motoAddr := strings.TrimPrefix(moto.Endpoint, "http://")
 	ctx := context.Background()
-	direct, err := AWSConfigFromEnv()
+	direct, err := AWSConfigFromEnv(os.Getenv)
 	require.NoError(t, err)
 	c := awsClients{cfg: direct, sqs: sqs.NewFromConfig(direct)}
 	c.s3 = s3.NewFromConfig(direct, func(o *s3.Options) { o.UsePathStyle = true })
@@ -50,8 +53,8 @@ func TestInboxDirectS3(t *testing.T) {
 	t.Setenv("AWS_ENDPOINT_URL_SQS", "http://"+sqsProxy.Addr)
 	t.Setenv("AWS_ENDPOINT_URL_S3", "http://"+s3Proxy.Addr)
 	var logs bytes.Buffer
-	env := map[string]string{core.EnvSecret: testSecret, core.EnvSQSQueueURL: q, core.EnvClaimCheck: bucket, core.EnvPublishTimeout: "2s"}
-	h := New(ctx, Options{Getenv: func(k string) string { return env[k] }, Logger: core.NewLogger(&logs, 0)})
+	env := map[string]string{envvar.Secret: testSecret, envvar.SQSQueueURL: q, envvar.ClaimCheckBucket: bucket, envvar.PublishTimeout: "2s"}
+	h := New(ctx, Options{Getenv: func(k string) string { return env[k] }, Logger: logging.New(&logs, 0)})
 	require.NotNil(t, h.Inbox)
 
 	put := func(id string, body []byte, meta map[string]string) string {

@@ -2,14 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/elevenrelay/elevenrelay/core"
+	"github.com/elevenrelay/elevenrelay/internal/envvar"
 	"github.com/elevenrelay/elevenrelay/lambda"
 )
 
@@ -21,36 +20,28 @@ const DefaultInboxAge = 15 * time.Minute
 // processInbox verifies and queues, exactly as the function does, the
 // storage-first endpoint's requests that have waited in inbox/ longer than
 // age (their notification was lost, or failed until the dead-letter queue
-// took it). It needs the webhook secret, as the function does.
+// took it). It needs the webhook secret, as the function does, but only
+// when objects are waiting.
 func processInbox(ctx context.Context, cfg core.Config, getenv func(string) string, age time.Duration, dryRun bool, log *slog.Logger, stdout io.Writer) error {
-	if cfg.SQSQueueURL == "" {
-		return errors.New("set " + core.EnvSQSQueueURL)
-	}
 	awsCfg, err := loadAWSConfig(ctx)
 	if err != nil {
 		return err
 	}
-	if cfg.SecretARN != "" {
-		if cfg.Secrets, err = lambda.LoadSecrets(ctx, secretsmanager.NewFromConfig(awsCfg), cfg.SecretARN); err != nil {
-			return fmt.Errorf("%s: %w", core.EnvSecretARN, err)
-		}
+	in, err := lambda.NewInbox(ctx, cfg, lambda.Options{Getenv: getenv, Logger: log, AWS: &awsCfg})
+	if err != nil {
+		return err
 	}
-	v, verr := core.NewVerifier(cfg.Secrets, core.VerifierOptions{Tolerance: cfg.Tolerance})
-	q := lambda.NewQueue(ctx, cfg, awsCfg, getenv, log)
-	in := q.Inbox(v, cfg.PublishTimeout, log)
 	cutoff := time.Now().Add(-age)
-	if verr != nil {
-		// Without the secret nothing can be verified: fine while nothing waits.
+	if dryRun || len(cfg.Secrets) == 0 && cfg.SecretARN == "" {
 		n, err := in.CountOlder(ctx, cutoff)
-		if err == nil && n > 0 {
-			err = fmt.Errorf("%d inbox/ objects wait, and are verified as the function verifies them: set %s or %s", n, core.EnvSecret, core.EnvSecretARN)
+		if err != nil || dryRun {
+			fmt.Fprintf(stdout, "inbox: found=%d older than %s (dry run: nothing processed)\n", n, age)
+			return err
 		}
-		return err
-	}
-	if dryRun {
-		n, err := in.CountOlder(ctx, cutoff)
-		fmt.Fprintf(stdout, "inbox: found=%d older than %s (dry run: nothing processed)\n", n, age)
-		return err
+		if n > 0 {
+			return fmt.Errorf("%d inbox/ objects wait, and are verified as the function verifies them: set %s or %s", n, envvar.Secret, envvar.SecretARN)
+		}
+		return nil
 	}
 	found, failed, err := in.ProcessOlder(ctx, cutoff)
 	fmt.Fprintf(stdout, "inbox: found=%d processed=%d failed=%d (older than %s)\n", found, found-failed, failed, age)

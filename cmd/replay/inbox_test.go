@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/elevenrelay/elevenrelay/core"
+	"github.com/elevenrelay/elevenrelay/internal/envvar"
 	"github.com/elevenrelay/elevenrelay/internal/testenv"
 	"github.com/elevenrelay/elevenrelay/lambda"
 )
@@ -50,12 +51,12 @@ func TestReplayInbox(t *testing.T) {
 	put("authentic", body, core.Sign(secret, received, body))
 	put("forged", body, core.Sign("wsec_forger", received, body))
 
-	e := env{core.EnvSQSQueueURL: *q.QueueUrl, core.EnvClaimCheck: bucket}
+	e := env{envvar.SQSQueueURL: *q.QueueUrl, envvar.ClaimCheckBucket: bucket}
 	var out, errs bytes.Buffer
 	if code := run(ctx, []string{"-platform", "aws", "-inbox-age", "1ms"}, e.get, &out, &errs); code != 1 || !strings.Contains(errs.String(), "2 inbox/ objects wait") {
 		t.Fatalf("without a secret: exit %d, want 1 saying why\n%s%s", code, out.String(), errs.String())
 	}
-	e[core.EnvSecret] = secret
+	e[envvar.Secret] = secret
 	if got := replay(t, e, "-platform", "aws", "-inbox-age", "1h"); !strings.Contains(got, "inbox: found=0") {
 		t.Fatalf("objects younger than -inbox-age were taken: %q", got)
 	}

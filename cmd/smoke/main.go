@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/elevenrelay/elevenrelay/core"
+	"github.com/elevenrelay/elevenrelay/internal/envvar"
 )
 
 func main() {
@@ -40,9 +41,9 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	secret := strings.TrimSpace(strings.Split(getenv(core.EnvSecret), ",")[0])
+	secret := strings.TrimSpace(strings.Split(getenv(envvar.Secret), ",")[0])
 	if *url == "" || secret == "" {
-		fmt.Fprintf(stderr, "smoke: set -url to the deployed webhook URL and %s to its secret\n", core.EnvSecret)
+		fmt.Fprintf(stderr, "smoke: set -url to the deployed webhook URL and %s to its secret\n", envvar.Secret)
 		return 2
 	}
 	transcript, err := os.ReadFile(*file)

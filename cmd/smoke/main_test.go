@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/elevenrelay/elevenrelay/core"
+	"github.com/elevenrelay/elevenrelay/internal/envvar"
 )
 
 const secret = "wsec_smoke_test"
@@ -35,8 +36,12 @@ func TestSmoke(t *testing.T) {
 			json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
 			return
 		}
+		var ev struct {
+			Type string `json:"type"`
+		}
+		json.Unmarshal(body, &ev)
 		mu.Lock()
-		types, sizes = append(types, core.ParseEvent(body).Type), append(sizes, len(body))
+		types, sizes = append(types, ev.Type), append(sizes, len(body))
 		mu.Unlock()
 		w.Write([]byte(`{"status":"stored"}`))
 	}))
@@ -44,7 +49,7 @@ func TestSmoke(t *testing.T) {
 	transcript := filepath.Join("..", "..", "events", "bodies", "post_call_transcription.json")
 
 	var out, errs bytes.Buffer
-	getenv := func(k string) string { return map[string]string{core.EnvSecret: secret + ",wsec_next"}[k] }
+	getenv := func(k string) string { return map[string]string{envvar.Secret: secret + ",wsec_next"}[k] }
 	if code := run([]string{"-url", srv.URL, "-file", transcript}, getenv, &out, &errs); code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, out.String(), errs.String())
 	}
@@ -62,7 +67,7 @@ func TestSmoke(t *testing.T) {
 
 	// A wrong secret is reported, and fails.
 	out.Reset()
-	wrong := func(k string) string { return map[string]string{core.EnvSecret: "wsec_wrong"}[k] }
+	wrong := func(k string) string { return map[string]string{envvar.Secret: "wsec_wrong"}[k] }
 	if code := run([]string{"-url", srv.URL, "-file", transcript, "-audio-bytes", "1000"}, wrong, &out, &errs); code != 1 ||
 		!strings.Contains(out.String(), "HTTP 400") {
 		t.Fatalf("wrong secret: exit %d\n%s", code, out.String())

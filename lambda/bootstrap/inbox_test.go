@@ -25,6 +25,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/elevenrelay/elevenrelay/core"
+	"github.com/elevenrelay/elevenrelay/internal/envvar"
 	"github.com/elevenrelay/elevenrelay/internal/testenv"
 	"github.com/elevenrelay/elevenrelay/lambda"
 )
@@ -186,7 +187,7 @@ func (e *inboxEnv) drain(queueURL string, want int) []queued {
 			for k, v := range m.MessageAttributes {
 				q.attrs[k] = aws.ToString(v.StringValue)
 			}
-			q.resolved, err = lambda.ResolveMessage(e.ctx, e.s3, m)
+			q.resolved, err = lambda.ResolveReceivedMessage(e.ctx, lambda.NewS3Fetcher(e.s3), m)
 			require.NoError(e.t, err)
 			out = append(out, q)
 			_, err = e.sqs.DeleteMessage(e.ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(queueURL), ReceiptHandle: m.ReceiptHandle})
@@ -223,10 +224,10 @@ func TestBootstrapInbox(t *testing.T) {
 	target := e.queue("elevenrelay-events")
 	api := startRuntimeAPI(t)
 	out, proc := startFunctionProcess(t, e.bin, api, map[string]string{
-		core.EnvSecret:          "wsec_previous," + testSecret,
-		core.EnvSQSQueueURL:     target,
-		core.EnvClaimCheck:      e.bucket,
-		core.EnvClaimCheckLimit: "4096", // post_call_audio (7 KB) goes through the claim check
+		envvar.Secret:              "wsec_previous," + testSecret,
+		envvar.SQSQueueURL:         target,
+		envvar.ClaimCheckBucket:    e.bucket,
+		envvar.ClaimCheckThreshold: "4096", // post_call_audio (7 KB) goes through the claim check
 	})
 	now := time.Now()
 
@@ -368,10 +369,10 @@ func queueDown(t *testing.T, e *inboxEnv) {
 	proxy := testenv.StartProxy(t, motoURL.Host)
 	api := startRuntimeAPI(t)
 	out := startFunction(t, e.bin, api, map[string]string{
-		core.EnvSecret:         testSecret,
-		core.EnvSQSQueueURL:    target,
-		core.EnvClaimCheck:     e.bucket,
-		"AWS_ENDPOINT_URL_SQS": "http://" + proxy.Addr,
+		envvar.Secret:           testSecret,
+		envvar.SQSQueueURL:      target,
+		envvar.ClaimCheckBucket: e.bucket,
+		"AWS_ENDPOINT_URL_SQS":  "http://" + proxy.Addr,
 	})
 	body := []byte(`{"type":"post_call_transcription","data":{"conversation_id":"conv_down"}}`)
 	now := time.Now()
