@@ -54,7 +54,13 @@ func TestInboxDirectS3(t *testing.T) {
 	t.Setenv("AWS_ENDPOINT_URL_S3", "http://"+s3Proxy.Addr)
 	var logs bytes.Buffer
 	env := map[string]string{envvar.Secret: testSecret, envvar.SQSQueueURL: q, envvar.ClaimCheckBucket: bucket, envvar.PublishTimeout: "2s"}
-	h := New(ctx, Options{Getenv: func(k string) string { return env[k] }, Logger: logging.New(&logs, 0)})
+	getenv := func(k string) string {
+		if v, ok := env[k]; ok {
+			return v
+		}
+		return os.Getenv(k) // the AWS SDK's variables, the proxies' endpoints
+	}
+	h := New(ctx, Options{Getenv: getenv, Logger: logging.New(&logs, 0)})
 	require.NotNil(t, h.Inbox)
 
 	put := func(id string, body []byte, meta map[string]string) string {
