@@ -116,6 +116,7 @@ type Emulator struct {
 	URL string
 	// RuntimeAPI is the address the function polls, 127.0.0.1:PORT.
 	RuntimeAPI string
+	bootstrap  string // absolute path of the function's executable
 	cmd        *exec.Cmd
 	exited     chan struct{}
 	stopOnce   sync.Once
@@ -142,6 +143,10 @@ func Start(opts Options) (*Emulator, error) {
 }
 
 func start(opts Options) (*Emulator, error) {
+	bootstrap, err := filepath.Abs(opts.Bootstrap)
+	if err != nil {
+		return nil, err
+	}
 	ports, err := freePorts(2)
 	if err != nil {
 		return nil, err
@@ -149,14 +154,15 @@ func start(opts Options) (*Emulator, error) {
 	e := &Emulator{
 		URL:        "http://127.0.0.1:" + strconv.Itoa(ports[0]) + invokePath,
 		RuntimeAPI: "127.0.0.1:" + strconv.Itoa(ports[1]),
+		bootstrap:  bootstrap,
 		exited:     make(chan struct{}),
 		client:     &http.Client{},
 	}
 	cmd := exec.Command(opts.Emulator,
 		"--runtime-interface-emulator-address", "127.0.0.1:"+strconv.Itoa(ports[0]),
 		"--runtime-api-address", e.RuntimeAPI,
-		opts.Bootstrap)
-	cmd.Dir = filepath.Dir(opts.Bootstrap)
+		bootstrap)
+	cmd.Dir = filepath.Dir(bootstrap)
 	cmd.Env = opts.Env
 	if cmd.Env == nil {
 		cmd.Env = os.Environ()
@@ -199,6 +205,84 @@ func start(opts Options) (*Emulator, error) {
 // Pid is the emulator's process id; its process group holds the function.
 func (e *Emulator) Pid() int { return e.cmd.Process.Pid }
 
+// ErrNoFunction says the emulator runs no function process: none was
+// started yet (the first Invoke starts it), or it exited.
+var ErrNoFunction = errors.New("rie: no function process")
+
+// FunctionPid is the process id of the function the emulator runs: its
+// child process executing the bootstrap. The emulator starts that process
+// at the first Invoke and keeps it for the next ones; only after the
+// function exits or times out does it start a new one, so a caller that
+// measures the process (its /proc/PID/status, say) checks that the id is
+// the same after the invocations it measures. Linux only: it reads /proc.
+func (e *Emulator) FunctionPid() (int, error) {
+	var found []int
+	for _, pid := range children(e.Pid()) {
+		exe, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
+		if err == nil && strings.TrimSuffix(exe, " (deleted)") == e.bootstrap {
+			found = append(found, pid)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return 0, fmt.Errorf("%w: no child of the emulator (pid %d) runs %s", ErrNoFunction, e.Pid(), e.bootstrap)
+	case 1:
+		return found[0], nil
+	default:
+		return 0, fmt.Errorf("the emulator (pid %d) runs %s in %d processes: %v", e.Pid(), e.bootstrap, len(found), found)
+	}
+}
+
+// children lists the child processes of pid: from /proc/PID/task/*/children
+// (any of its threads may have forked the child) or, on a kernel without
+// that file, from every process's parent in /proc/*/stat.
+func children(pid int) []int {
+	if c, ok := childrenOfTasks(pid); ok {
+		return c
+	}
+	return childrenByParent(pid)
+}
+
+func childrenOfTasks(pid int) (c []int, ok bool) {
+	files, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*/children")
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, s := range strings.Fields(string(b)) {
+			if n, err := strconv.Atoi(s); err == nil {
+				c = append(c, n)
+			}
+		}
+	}
+	return c, len(files) > 0
+}
+
+func childrenByParent(pid int) []int {
+	var c []int
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, p := range stats {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid …; comm may hold spaces and parentheses.
+		s := string(b)
+		end := strings.LastIndexByte(s, ')')
+		if end < 0 {
+			continue
+		}
+		fields := strings.Fields(s[end+1:])
+		if len(fields) >= 2 && fields[1] == strconv.Itoa(pid) {
+			if n, err := strconv.Atoi(filepath.Base(filepath.Dir(p))); err == nil {
+				c = append(c, n)
+			}
+		}
+	}
+	return c
+}
+
 // Exited is closed once the emulator has exited.
 func (e *Emulator) Exited() <-chan struct{} { return e.exited }
 
@@ -211,9 +295,12 @@ func (e *Emulator) Stop() {
 }
 
 // Invoke sends event to the function, as the Lambda Invoke API does for a
-// synchronous invocation, and returns the function's answer: the status is
-// the emulator's (200 when the function answered, whatever it answered;
-// 502 with the error document when the function failed or crashed).
+// synchronous invocation, and returns the function's answer. The status is
+// the emulator's: 200 when the function answered, and also when it
+// reported an error, whose document ({"errorMessage":…,"errorType":…}) is
+// then the answer (the emulator sets no X-Amz-Function-Error header), so a
+// caller tells the two apart by the answer's shape; another status (502)
+// when the function could not start or crashed.
 func (e *Emulator) Invoke(ctx context.Context, event []byte) (status int, answer []byte, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.URL, bytes.NewReader(event))
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -26,34 +27,37 @@ import (
 
 	"github.com/elevenrelay/elevenrelay/core"
 	"github.com/elevenrelay/elevenrelay/internal/envvar"
+	"github.com/elevenrelay/elevenrelay/internal/rie"
 	"github.com/elevenrelay/elevenrelay/internal/testenv"
 	"github.com/elevenrelay/elevenrelay/lambda"
 )
 
 // inboxEnv is moto wired as the storage-first stack wires AWS: the bucket
 // notifies the inbox queue of every object created under inbox/, and the
-// function reads that queue.
+// function, run by the Lambda runtime interface emulator, reads that queue.
 type inboxEnv struct {
-	t        *testing.T
-	ctx      context.Context
-	s3       *s3.Client
-	sqs      *sqs.Client
-	bucket   string
-	inboxURL string
-	bin      string
-	seq      int
+	t         *testing.T
+	ctx       context.Context
+	s3        *s3.Client
+	sqs       *sqs.Client
+	bucket    string
+	inboxURL  string
+	emulator  string // the emulator's executable
+	bin       string // the bootstrap, built as deployed
+	testEvent []sqstypes.Message
 }
 
 const inboxBucket = "claim-check"
 
 func newInboxEnv(t *testing.T) *inboxEnv {
-	bin := buildBootstrap(t)
+	emulator, root := testenv.RIE(t)
 	moto := testenv.StartMoto(t)
 	testenv.AWSEnv(t, moto.Endpoint)
+	bin := testenv.BuildBootstrap(t, root, "./lambda/bootstrap")
 	ctx := context.Background()
 	cfg, err := config.LoadDefaultConfig(ctx)
 	require.NoError(t, err)
-	e := &inboxEnv{t: t, ctx: ctx, bin: bin, bucket: inboxBucket,
+	e := &inboxEnv{t: t, ctx: ctx, emulator: emulator, bin: bin, bucket: inboxBucket,
 		sqs: sqs.NewFromConfig(cfg), s3: s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })}
 	_, err = e.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(e.bucket)})
 	require.NoError(t, err)
@@ -72,7 +76,21 @@ func newInboxEnv(t *testing.T) *inboxEnv {
 		}}},
 	})
 	require.NoError(t, err)
+	// S3 tells the queue that the notification is set up; the function gets
+	// that message too, and must let it pass.
+	e.testEvent = e.receive(func(body string) bool { return strings.Contains(body, `"s3:TestEvent"`) }, "the s3:TestEvent")
 	return e
+}
+
+// start runs the function under the emulator with env (besides what the AWS
+// SDK needs to reach moto) and has it take the S3 test event: the emulator
+// starts the function at its first invocation, as Lambda does, and the
+// tests measure it and take its queue down only once it runs.
+func (e *inboxEnv) start(env map[string]string) (*rie.Emulator, *testenv.Buffer) {
+	out := &testenv.Buffer{}
+	fn := testenv.StartRIE(e.t, e.emulator, e.bin, functionEnv(env), out)
+	require.Empty(e.t, e.deliver(fn, out, e.testEvent), "the S3 test event")
+	return fn, out
 }
 
 // queue makes a target queue for a function.
@@ -100,9 +118,32 @@ func (e *inboxEnv) store(id string, body []byte, signature string, receivedAt ti
 	return key
 }
 
-// notifications receives what S3 sent the inbox queue until one names key
-// (S3 test events included, as the function gets them), and deletes them.
+// notifications receives what S3 sent the inbox queue until one names key,
+// and deletes them.
 func (e *inboxEnv) notifications(key string) []sqstypes.Message {
+	return e.receive(func(body string) bool {
+		var n struct { // not events.S3Event: moto's eventTime has no time zone
+			Records []struct {
+				S3 struct {
+					Object struct {
+						Key string `json:"key"`
+					} `json:"object"`
+				} `json:"s3"`
+			} `json:"Records"`
+		}
+		_ = json.Unmarshal([]byte(body), &n)
+		for _, r := range n.Records {
+			if k, err := url.QueryUnescape(r.S3.Object.Key); err == nil && k == key {
+				return true
+			}
+		}
+		return false
+	}, "an S3 notification for "+key)
+}
+
+// receive takes messages off the inbox queue until one has a body that
+// matches, and returns them all.
+func (e *inboxEnv) receive(match func(body string) bool, what string) []sqstypes.Message {
 	var got []sqstypes.Message
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
@@ -113,21 +154,7 @@ func (e *inboxEnv) notifications(key string) []sqstypes.Message {
 			got = append(got, m)
 			_, err := e.sqs.DeleteMessage(e.ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(e.inboxURL), ReceiptHandle: m.ReceiptHandle})
 			require.NoError(e.t, err)
-			var n struct { // not events.S3Event: moto's eventTime has no time zone
-				Records []struct {
-					S3 struct {
-						Object struct {
-							Key string `json:"key"`
-						} `json:"object"`
-					} `json:"s3"`
-				} `json:"Records"`
-			}
-			_ = json.Unmarshal([]byte(*m.Body), &n)
-			for _, r := range n.Records {
-				if k, err := url.QueryUnescape(r.S3.Object.Key); err == nil && k == key {
-					found = true
-				}
-			}
+			found = found || match(*m.Body)
 		}
 		if found {
 			return got
@@ -137,7 +164,7 @@ func (e *inboxEnv) notifications(key string) []sqstypes.Message {
 	for _, m := range got {
 		bodies = append(bodies, *m.Body)
 	}
-	e.t.Fatalf("no S3 notification for %s in the inbox queue; got %q", key, bodies)
+	e.t.Fatalf("no %s in the inbox queue; got %q", what, bodies)
 	return nil
 }
 
@@ -153,17 +180,24 @@ func sqsEvent(t *testing.T, msgs []sqstypes.Message) []byte {
 	return b
 }
 
-// deliver feeds the notifications to the function as one SQS batch and
-// returns the ids it reported as failed.
-func (e *inboxEnv) deliver(api *runtimeAPI, msgs []sqstypes.Message) []string {
-	e.seq++
-	inv := &invocation{id: "inbox-" + strconv.Itoa(e.seq), event: sqsEvent(e.t, msgs)}
-	api.invoke(e.t, []*invocation{inv})
-	require.Empty(e.t, inv.failure, "function error")
-	var res events.SQSEventResponse
-	require.NoError(e.t, json.Unmarshal(inv.answer, &res), "answer %s", inv.answer)
+// deliver feeds the notifications to the function as one SQS batch,
+// through the emulator, and returns the ids it reported as failed. A
+// function error (or anything but a batch response) fails the test.
+func (e *inboxEnv) deliver(fn *rie.Emulator, out *testenv.Buffer, msgs []sqstypes.Message) []string {
+	ctx, cancel := context.WithTimeout(e.ctx, 60*time.Second)
+	defer cancel()
+	status, answer, err := fn.Invoke(ctx, sqsEvent(e.t, msgs))
+	require.NoError(e.t, err)
+	require.Equal(e.t, http.StatusOK, status, "the emulator says the function failed: %s\n%s", answer, out)
+	var res struct {
+		BatchItemFailures *[]events.SQSBatchItemFailure `json:"batchItemFailures"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(answer))
+	dec.DisallowUnknownFields()
+	require.NoError(e.t, dec.Decode(&res), "not an SQS batch response: %s", answer)
+	require.NotNil(e.t, res.BatchItemFailures, "no batchItemFailures in %s", answer)
 	var failed []string
-	for _, f := range res.BatchItemFailures {
+	for _, f := range *res.BatchItemFailures {
 		failed = append(failed, f.ItemIdentifier)
 	}
 	return failed
@@ -216,14 +250,14 @@ func withoutReceivedAt(a map[string]string) map[string]string {
 	return c
 }
 
-// TestBootstrapInbox runs the real binary on stored requests, as the
+// TestBootstrapInbox runs the real binary, built as it is deployed, under
+// the Lambda runtime interface emulator on stored requests, as the
 // storage-first stack delivers them: moto's S3 notifications, received from
 // the inbox queue and handed to the function as an SQS event.
 func TestBootstrapInbox(t *testing.T) {
 	e := newInboxEnv(t)
 	target := e.queue("elevenrelay-events")
-	api := startRuntimeAPI(t)
-	out, proc := startFunctionProcess(t, e.bin, api, map[string]string{
+	fn, out := e.start(map[string]string{
 		envvar.Secret:              "wsec_previous," + testSecret,
 		envvar.SQSQueueURL:         target,
 		envvar.ClaimCheckBucket:    e.bucket,
@@ -244,16 +278,19 @@ func TestBootstrapInbox(t *testing.T) {
 			sig := core.Sign(testSecret, now, body)
 			ev, err := json.Marshal(events2(body, sig))
 			require.NoError(t, err)
-			inv := &invocation{id: "direct-" + filepath.Base(f), event: ev}
-			api.invoke(t, []*invocation{inv})
-			require.Contains(t, string(inv.answer), `\"status\":\"accepted\"`)
+			ictx, cancel := context.WithTimeout(e.ctx, 60*time.Second)
+			status, answer, err := fn.Invoke(ictx, ev)
+			cancel()
+			require.NoError(t, err)
+			require.Equal(t, http.StatusOK, status, "the emulator says the function failed: %s", answer)
+			require.Contains(t, string(answer), `\"status\":\"accepted\"`)
 			got := e.drain(target, 1)
 			require.Len(t, got, 1)
 			direct[f] = got[0]
 
 			received := now.Add(-time.Minute)
 			key := e.store("diff-"+strings.TrimSuffix(filepath.Base(f), ".json"), body, sig, received)
-			require.Empty(t, e.deliver(api, e.notifications(key)))
+			require.Empty(t, e.deliver(fn, out, e.notifications(key)))
 			require.False(t, e.exists(key), "inbox object left after queueing")
 			stored := e.drain(target, 1)
 			require.Len(t, stored, 1)
@@ -287,7 +324,7 @@ func TestBootstrapInbox(t *testing.T) {
 	for _, tc := range rejectedCases {
 		t.Run(tc.name, func(t *testing.T) {
 			key := e.store(tc.id, tc.body, tc.signature(tc.body), tc.received)
-			require.Empty(t, e.deliver(api, e.notifications(key)), "a rejection is not a failure")
+			require.Empty(t, e.deliver(fn, out, e.notifications(key)), "a rejection is not a failure")
 			require.False(t, e.exists(key))
 			moved := lambda.RejectedPrefix + tc.received.UTC().Format("2006/01/02/") + tc.id
 			obj, err := e.s3.GetObject(e.ctx, &s3.GetObjectInput{Bucket: aws.String(e.bucket), Key: aws.String(moved)})
@@ -305,8 +342,8 @@ func TestBootstrapInbox(t *testing.T) {
 		body := unique("fresh")
 		key := e.store("fresh", body, core.Sign(testSecret, now, body), now)
 		notes := e.notifications(key)
-		require.Empty(t, e.deliver(api, notes))
-		require.Empty(t, e.deliver(api, notes), "a repeat is a no-op")
+		require.Empty(t, e.deliver(fn, out, notes))
+		require.Empty(t, e.deliver(fn, out, notes), "a repeat is a no-op")
 		got := e.drain(target, 1)
 		require.Len(t, got, 1)
 		require.Equal(t, body, got[0].body)
@@ -317,7 +354,7 @@ func TestBootstrapInbox(t *testing.T) {
 		body := unique("late")
 		received := now.Add(-2 * time.Hour)
 		key := e.store("late", body, core.Sign("wsec_previous", received.Add(-time.Second), body), received)
-		require.Empty(t, e.deliver(api, e.notifications(key)))
+		require.Empty(t, e.deliver(fn, out, e.notifications(key)))
 		got := e.drain(target, 1)
 		require.Len(t, got, 1)
 		require.Equal(t, body, got[0].body)
@@ -329,7 +366,7 @@ func TestBootstrapInbox(t *testing.T) {
 		id := "odd key+1=ü&%"
 		key := e.store(id, body, core.Sign(testSecret, now, body), now)
 		notes := e.notifications(key)
-		require.Empty(t, e.deliver(api, notes))
+		require.Empty(t, e.deliver(fn, out, notes))
 		require.False(t, e.exists(key))
 		got := e.drain(target, 1)
 		require.Len(t, got, 1)
@@ -339,10 +376,18 @@ func TestBootstrapInbox(t *testing.T) {
 	t.Run("40 MiB audio", func(t *testing.T) {
 		body := audioBody(40 << 20)
 		key := e.store("audio-40mib", body, core.Sign(testSecret, now, body), now)
-		before := vmHWM(t, proc.Pid)
-		require.Empty(t, e.deliver(api, e.notifications(key)))
-		peak := vmHWM(t, proc.Pid)
-		t.Logf("function peak RSS (VmHWM): %d KiB before, %d KiB after a 40 MiB object", before, peak)
+		// The function is the emulator's child process; the emulator keeps
+		// it from one invocation to the next (a new one would mean it
+		// crashed or timed out, and a peak read from it would say nothing).
+		pid, err := fn.FunctionPid()
+		require.NoError(t, err)
+		before := vmHWM(t, pid)
+		require.Empty(t, e.deliver(fn, out, e.notifications(key)))
+		peak := vmHWM(t, pid)
+		after, err := fn.FunctionPid()
+		require.NoError(t, err)
+		require.Equal(t, pid, after, "the emulator started the function again")
+		t.Logf("function peak RSS (VmHWM) under the emulator: %d KiB before, %d KiB after a 40 MiB object", before, peak)
 		require.LessOrEqual(t, peak, 32<<10, "peak RSS over 32 MB")
 		got := e.drain(target, 1)
 		require.Len(t, got, 1)
@@ -355,6 +400,7 @@ func TestBootstrapInbox(t *testing.T) {
 	t.Run("queue down, then back", func(t *testing.T) { queueDown(t, e) })
 
 	logs := out.String()
+	require.Equal(t, 1, strings.Count(logs, "INIT START"), "one cold start for every event")
 	require.NotContains(t, logs, testSecret)
 	require.NotContains(t, logs, "v0=")
 }
@@ -367,8 +413,7 @@ func queueDown(t *testing.T, e *inboxEnv) {
 	motoURL, err := url.Parse(os.Getenv("AWS_ENDPOINT_URL"))
 	require.NoError(t, err)
 	proxy := testenv.StartProxy(t, motoURL.Host)
-	api := startRuntimeAPI(t)
-	out := startFunction(t, e.bin, api, map[string]string{
+	fn, out := e.start(map[string]string{
 		envvar.Secret:           testSecret,
 		envvar.SQSQueueURL:      target,
 		envvar.ClaimCheckBucket: e.bucket,
@@ -386,11 +431,11 @@ func queueDown(t *testing.T, e *inboxEnv) {
 	}
 
 	proxy.Down()
-	require.Equal(t, ids, e.deliver(api, notes), "the record must fail while the queue is down")
+	require.Equal(t, ids, e.deliver(fn, out, notes), "the record must fail while the queue is down")
 	require.True(t, e.exists(key), "the inbox object must stay")
 	proxy.Up()
-	require.Empty(t, e.deliver(api, notes))
-	require.Empty(t, e.deliver(api, notes))
+	require.Empty(t, e.deliver(fn, out, notes))
+	require.Empty(t, e.deliver(fn, out, notes))
 	require.False(t, e.exists(key))
 	got := e.drain(target, 1)
 	require.Len(t, got, 1, "one message on the FIFO queue")

@@ -79,8 +79,9 @@ func sha(b []byte) string {
 }
 
 // eventCase is one invocation of the function under the emulator: the event
-// it gets and what it must answer. A new kind of event (the storage-first S3
-// notifications, say) joins the run by adding its cases to eventCases.
+// it gets and what it must answer. The storage-first S3 notifications run
+// under the emulator too, in TestBootstrapInbox: each needs its object
+// stored and S3's notification received before it can be sent.
 type eventCase struct {
 	name  string
 	event []byte
