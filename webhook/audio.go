@@ -372,7 +372,7 @@ func (s *jsonString) Read(p []byte) (int, error) {
 				return n, unexpected(err)
 			}
 		}
-		chunk, _ := s.br.Peek(s.br.Buffered())
+		chunk, _ := s.br.Peek(min(s.br.Buffered(), len(p)-n))
 		i := bytes.IndexAny(chunk, "\"\\")
 		if i < 0 {
 			i = len(chunk)
