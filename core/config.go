@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// Environment variables, as SPEC §4 names them.
+// Environment variables, as docs/spec.md §4 names them.
 const (
 	EnvSecret          = "ELEVENLABS_WEBHOOK_SECRET"
 	EnvSecretARN       = "ELEVENLABS_WEBHOOK_SECRET_ARN"

@@ -5,6 +5,10 @@ import (
 	"net/http"
 )
 
+// The signature errors below start with a capital letter on purpose: they
+// copy the official SDKs' wording letter for letter (see the block's comment).
+//lint:file-ignore ST1005 the SDK wording is kept exactly, capitals included
+
 // Signature errors. Where the official ElevenLabs SDKs have a message for the
 // same failure, the text is theirs, so that users searching for it find both.
 var (
@@ -69,7 +73,7 @@ var statusCodes = []struct {
 	{ErrPublish, http.StatusServiceUnavailable},
 }
 
-// StatusOf returns the HTTP status the SPEC gives for err.
+// StatusOf returns the HTTP status docs/spec.md §2 gives for err.
 func StatusOf(err error) int {
 	if err == nil {
 		return http.StatusOK

@@ -19,7 +19,7 @@ type countSink struct{ n int }
 func (s *countSink) Publish(context.Context, *core.Message) (string, error) { s.n++; return "m", nil }
 
 // TestHostileCorpus runs every case through the receiver, in process and
-// over real HTTP, and checks the SPEC answer; nothing is queued unless the
+// over real HTTP, and checks the answer docs/spec.md §2 gives; nothing is queued unless the
 // answer is 200, and nothing secret reaches the log.
 func TestHostileCorpus(t *testing.T) {
 	cases, err := hostile.Load()

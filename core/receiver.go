@@ -56,7 +56,7 @@ type Response struct {
 	Body    []byte
 }
 
-// Receiver applies the SPEC to one request: method, size, signature, message,
+// Receiver applies docs/spec.md to one request: method, size, signature, message,
 // publish with a bounded timeout, the answer, and one log line. It is safe for
 // concurrent use once configured.
 type Receiver struct {
@@ -291,7 +291,7 @@ type errorBody struct {
 	Error string `json:"error"`
 }
 
-// ErrorResponse is the SPEC's answer for err: its status and {"error": …}.
+// ErrorResponse is the answer docs/spec.md §2 gives for err: its status and {"error": …}.
 // Signature errors keep their exact text; failures on our side say what
 // failed without internal detail (that goes to the log line).
 func ErrorResponse(err error) Response {

@@ -109,7 +109,7 @@ func signedRequest(body []byte) *Request {
 
 var sampleBody = []byte(`{"type":"post_call_transcription","event_timestamp":1763859600,"data":{"conversation_id":"conv_9","transcript":"secret words"}}`)
 
-// TestReceiverAnswers covers every row of SPEC §2.
+// TestReceiverAnswers covers every row of docs/spec.md §2.
 func TestReceiverAnswers(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -233,7 +233,7 @@ type sinkFunc func(context.Context, *Message) (string, error)
 
 func (f sinkFunc) Publish(ctx context.Context, m *Message) (string, error) { return f(ctx, m) }
 
-// checkLogLine asserts one JSON line with the SPEC §5 fields, and nothing
+// checkLogLine asserts one JSON line with the docs/spec.md §5 fields, and nothing
 // secret in it.
 func checkLogLine(t *testing.T, logs []byte, status int) {
 	t.Helper()

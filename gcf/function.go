@@ -54,7 +54,7 @@ type Function struct {
 }
 
 // New sets the function up from the environment read through getenv (the
-// variables of SPEC §4 and PUBSUB_ORDERING, CLAIM_CHECK_THRESHOLD_BYTES,
+// variables of docs/spec.md §4 and PUBSUB_ORDERING, CLAIM_CHECK_THRESHOLD_BYTES,
 // PUBLISH_TIMEOUT, SOURCE_ALLOWLIST, LOG_LEVEL), logging JSON lines to logw.
 // The Pub/Sub and Storage clients find their credentials and emulators
 // (PUBSUB_EMULATOR_HOST, STORAGE_EMULATOR_HOST) the SDKs' own way.
@@ -107,7 +107,7 @@ func New(ctx context.Context, getenv func(string) string, logw io.Writer) *Funct
 	return f
 }
 
-// ServeHTTP answers one webhook request as SPEC §2 says.
+// ServeHTTP answers one webhook request as docs/spec.md §2 says.
 func (f *Function) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.receiver.ServeHTTP(w, r)
 }

@@ -27,7 +27,7 @@ func sha256Hex(b []byte) string {
 
 // TestPublishAttributes sends each sample event through the function over
 // HTTP to the in-process Pub/Sub fake and checks the queued bytes and
-// attributes against SPEC §3.
+// attributes against docs/spec.md §3.
 func TestPublishAttributes(t *testing.T) {
 	srv := startPstest(t)
 	url, _ := startFunction(t, baseEnv())

@@ -17,7 +17,7 @@ import (
 
 // TestHostileCorpus runs every corpus case through the function in process
 // (httptest.NewRecorder) and over real HTTP on loopback, publishing to
-// pstest, and checks the SPEC answer, that nothing is published unless the
+// pstest, and checks the answer of docs/spec.md §2, that nothing is published unless the
 // answer is 200, and that the log holds neither the secret, nor the
 // signature, nor the body.
 func TestHostileCorpus(t *testing.T) {

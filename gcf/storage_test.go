@@ -85,7 +85,7 @@ func TestClaimCheck(t *testing.T) {
 					} `json:"claim_check"`
 				}
 				if err := json.Unmarshal(m.Data, &doc); err != nil || doc.ClaimCheck.URL != ptr || doc.ClaimCheck.Size != len(tc.body) || doc.ClaimCheck.SHA256 != sum {
-					t.Fatalf("message data %s is not the pointer SPEC §3 gives", m.Data)
+					t.Fatalf("message data %s is not the claim-check pointer of docs/spec.md §3", m.Data)
 				}
 				obj, err := gcs.GetObject(testBucket, key)
 				if err != nil {

@@ -45,7 +45,7 @@ func hostileEvents(t testing.TB, tc hostile.Case, i int, now time.Time) map[stri
 }
 
 // TestHostileCorpus runs every corpus case through the Lambda handler as
-// HTTP API and REST events and checks the SPEC answer, that nothing is
+// HTTP API and REST events and checks the answer of docs/spec.md §2, that nothing is
 // queued unless the answer is 200, and that the log holds neither the
 // secret, nor the signature, nor the body.
 func TestHostileCorpus(t *testing.T) {

@@ -1,5 +1,5 @@
 # Side-by-side benchmarks against peer verifiers, the HMAC floor and Lambda
-# cold start (issue 6). They live in bench/, a module of its own, so that
+# cold start. They live in bench/, a module of its own, so that
 # the product never depends on the peers. The benchmarks are not part of
 # `make test`; bench-peers-test (each peer really verifies) is.
 

@@ -17,8 +17,12 @@ TF_PLUGIN_MIRROR ?= /opt/tf-plugins
 LAMBDA_ZIP ?= dist/lambda/bootstrap.zip
 IAC_LOCAL_DIR ?= .local/iac
 
+# The one definition of how the deployed Lambda binary is built; every
+# target that writes a bootstrap (sam build, the Terraform zip,
+# lambda-build) calls lambda_build with the output path.
 LAMBDA_PKG := ./lambda/bootstrap
 LAMBDA_GOFLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
+lambda_build = GOOS=linux GOARCH=$(GOARCH) CGO_ENABLED=0 $(GO) build $(LAMBDA_GOFLAGS) -o $(1) $(LAMBDA_PKG)
 TF_CLI_CONFIG := $(IAC_LOCAL_DIR)/terraformrc
 TF_VALIDATE_DIRS := terraform/aws/modules/receiver terraform/aws/example
 
@@ -29,7 +33,7 @@ TF_VALIDATE_DIRS := terraform/aws/modules/receiver terraform/aws/example
 # GOARCH=amd64 sam build.
 build-WebhookFunction: ## for `sam build`: write $(ARTIFACTS_DIR)/bootstrap (GOARCH=arm64 by default)
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set (sam build sets it)" >&2; exit 2; }
-	GOOS=linux GOARCH=$(GOARCH) CGO_ENABLED=0 $(GO) build $(LAMBDA_GOFLAGS) -o "$(ARTIFACTS_DIR)/bootstrap" $(LAMBDA_PKG)
+	$(call lambda_build,"$(ARTIFACTS_DIR)/bootstrap")
 
 # The deployment zip Terraform uploads. The binary gets a fixed time stamp and
 # the zip no extra attributes, so an unchanged binary gives an unchanged zip
@@ -37,7 +41,7 @@ build-WebhookFunction: ## for `sam build`: write $(ARTIFACTS_DIR)/bootstrap (GOA
 # zipfile keep the file's Unix mode.
 lambda-zip: ## write dist/lambda/bootstrap.zip for Terraform or the console
 	@mkdir -p $(dir $(LAMBDA_ZIP))
-	GOOS=linux GOARCH=$(GOARCH) CGO_ENABLED=0 $(GO) build $(LAMBDA_GOFLAGS) -o $(dir $(LAMBDA_ZIP))bootstrap $(LAMBDA_PKG)
+	$(call lambda_build,$(dir $(LAMBDA_ZIP))bootstrap)
 	chmod 0755 $(dir $(LAMBDA_ZIP))bootstrap
 	touch -t 198001010000 $(dir $(LAMBDA_ZIP))bootstrap
 	rm -f $(LAMBDA_ZIP)

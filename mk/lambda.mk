@@ -1,7 +1,7 @@
 # AWS Lambda: the function binary, its sample events, its benchmarks.
-# (build-WebhookFunction and lambda-zip live in mk/iac.mk.)
+# (build-WebhookFunction, lambda-zip and the build flags, lambda_build,
+# live in mk/iac.mk.)
 
-LAMBDA_GOARCH ?= $(or $(GOARCH),arm64)
 LAMBDA_DIST   ?= dist/lambda
 
 FUZZ_TARGETS += ./lambda:FuzzDecodeEvent
@@ -10,7 +10,7 @@ FUZZ_TARGETS += ./lambda:FuzzDecodeEvent
 
 lambda-build: ## build the Lambda binary dist/lambda/bootstrap (GOARCH=arm64 by default; GOARCH=amd64 for x86_64)
 	@mkdir -p $(LAMBDA_DIST)
-	CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_GOARCH) $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' -o $(LAMBDA_DIST)/bootstrap ./lambda/bootstrap
+	$(call lambda_build,$(LAMBDA_DIST)/bootstrap)
 	@ls -l $(LAMBDA_DIST)/bootstrap
 
 events: ## re-sign the sample Lambda events in events/ with the current time and the development secret

@@ -445,7 +445,7 @@ func TestGCPOutputs(t *testing.T) {
 }
 
 // Every method must reach the function, which answers 405 with Allow: POST
-// to all but POST (SPEC §2); a POST-only route would get API Gateway's 404.
+// to all but POST (docs/spec.md §2); a POST-only route would get API Gateway's 404.
 func TestAWSWebhookRoute(t *testing.T) {
 	t.Parallel()
 	c := parseDir(t, filepath.Join("aws", "modules", "receiver"))

@@ -1,6 +1,6 @@
 // Package hostile loads the corpus of malformed and hostile requests in
 // core/testdata/hostile.json, so that every entrypoint's tests run the same
-// cases and expect the same SPEC answers.
+// cases and expect the same answers (docs/spec.md §2).
 package hostile
 
 import (

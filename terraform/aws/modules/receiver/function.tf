@@ -125,7 +125,7 @@ resource "aws_apigatewayv2_integration" "webhook" {
 }
 
 # Every method reaches the function, so that anything but POST gets the
-# SPEC's 405 with Allow: POST rather than API Gateway's own 404.
+# 405 with Allow: POST of docs/spec.md §2 rather than API Gateway's own 404.
 resource "aws_apigatewayv2_route" "webhook" {
   api_id    = aws_apigatewayv2_api.webhook.id
   route_key = "ANY /webhook"
