@@ -120,11 +120,15 @@ func TestPullOnEmulator(t *testing.T) {
 	pub := gcf.NewTopic(client, topic, false, 10*time.Second)
 	defer pub.Stop()
 	// A low limit claim-checks the audio body, as a long call's would be.
-	sink := &core.ClaimCheck{Sink: pub, Limit: 16 << 10, Store: bucket, URLPrefix: bucket.URLPrefix()}
+	sink := &core.ClaimCheck{Sink: pub, Limit: 4 << 10, Store: bucket, URLPrefix: bucket.URLPrefix()}
 	for _, name := range []string{"post_call_transcription", "post_call_audio", "call_initiation_failure", "speech_to_text_transcription", "post_call_transcription"} {
 		_, err := sink.Publish(ctx, core.NewMessage(body(t, name), core.Signature{Timestamp: "1"}, time.Now()))
 		require.NoError(t, err, name)
 	}
+
+	claimed, err := bucket.List(ctx, "elevenlabs/")
+	require.NoError(t, err)
+	require.Len(t, claimed, 1, "the audio body is claim-checked")
 
 	rec := &recorder{got: map[string]int{}}
 	want := map[string]int{
