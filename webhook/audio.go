@@ -296,13 +296,12 @@ func (s *streamScanner) decodeValue(v any) error {
 // walkValue passes each byte of the next value to emit: strings with their
 // escapes, containers to their matching close.
 func (s *streamScanner) walkValue(emit func(byte) error) error {
-	c, err := s.peek()
-	if err != nil {
+	if _, err := s.peek(); err != nil { // skips leading space
 		return err
 	}
 	depth, inString, escaped := 0, false, false
 	for {
-		c, err = s.br.ReadByte()
+		c, err := s.br.ReadByte()
 		if err != nil {
 			return unexpected(err)
 		}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -171,7 +170,7 @@ func TestAudioMemoryBound(t *testing.T) {
 		require.Equal(t, int64(audioSize), n)
 		require.NoError(t, out.Close())
 	})
-	t.Log(fmt.Sprintf("body %d B; allocated: streamed %d B, from memory %d B", len(body), streamed, inMemory))
+	t.Logf("body %d B; allocated: streamed %d B, from memory %d B", len(body), streamed, inMemory)
 	require.Less(t, streamed, limit)
 	require.Less(t, inMemory, limit)
 }

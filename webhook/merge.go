@@ -240,8 +240,8 @@ func unknownPaths(raw []byte, t reflect.Type, prefix string, out map[string]bool
 	}
 	switch {
 	case t.Kind() == reflect.Struct && isKind(raw, '{'):
-		if t.Implements(marshalerType) && t.NumField() == 0 {
-			return
+		if _, isEvent := t.FieldByName("Header"); t.Implements(marshalerType) && !isEvent {
+			return // Timestamp, Audio: encode themselves, not a set of fields
 		}
 		fields := jsonFields(t)
 		ms, err := members(raw)

@@ -32,8 +32,9 @@ type MemorySeen struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
-	mu   sync.Mutex
-	keys map[string]time.Time
+	mu      sync.Mutex
+	keys    map[string]time.Time
+	sweepAt int
 }
 
 var _ Seen = (*MemorySeen)(nil)
@@ -53,12 +54,15 @@ func (m *MemorySeen) SeenBefore(_ context.Context, key string) (bool, error) {
 	if at, ok := m.keys[key]; ok && (m.TTL == 0 || t.Sub(at) < m.TTL) {
 		return true, nil
 	}
-	if m.TTL > 0 && len(m.keys) > 1024 {
+	if m.TTL > 0 && len(m.keys) >= m.sweepAt {
+		// Sweep expired keys when the map has doubled since the last
+		// sweep: amortised constant time per call.
 		for k, at := range m.keys {
 			if t.Sub(at) >= m.TTL {
 				delete(m.keys, k)
 			}
 		}
+		m.sweepAt = max(1024, 2*len(m.keys))
 	}
 	m.keys[key] = t
 	return false, nil
