@@ -33,7 +33,28 @@ func bodies(t *testing.T) map[string][]byte {
 			out[p] = b
 		}
 	}
-	require.GreaterOrEqual(t, len(out), 13)
+	// The request bodies inside the sample Lambda events (sam local invoke).
+	paths, err := filepath.Glob("../events/*.json")
+	require.NoError(t, err)
+	for _, p := range paths {
+		raw, err := os.ReadFile(p)
+		require.NoError(t, err)
+		var req struct {
+			Body            *string `json:"body"`
+			IsBase64Encoded bool    `json:"isBase64Encoded"`
+		}
+		require.NoError(t, json.Unmarshal(raw, &req), p)
+		if req.Body == nil {
+			continue // env.json
+		}
+		b := []byte(*req.Body)
+		if req.IsBase64Encoded {
+			b, err = base64.StdEncoding.DecodeString(*req.Body)
+			require.NoError(t, err, p)
+		}
+		out[p] = b
+	}
+	require.GreaterOrEqual(t, len(out), 29)
 	return out
 }
 
