@@ -34,7 +34,8 @@ const tailPoll = 200 * time.Millisecond
 // done (it then returns nil). A line that is not a spool line comes with a
 // non-nil error, and Tail goes on. It waits for a file not yet created and
 // starts over when the file is replaced or truncated (make clean). A line
-// still being written (no newline yet) waits for its end.
+// still being written (no newline yet) waits for its end; one that the
+// server cuts as torn by a crash, when it restarts, is never delivered.
 func Tail(ctx context.Context, path string, each func(SpoolLine, error)) error {
 	var (
 		f       *os.File
@@ -84,7 +85,9 @@ func Tail(ctx context.Context, path string, each func(SpoolLine, error)) error {
 			return err
 		}
 		partial = append(partial, line...)
-		if replaced(f, path, offset) {
+		start := offset - int64(len(partial)) // where the unfinished line began
+		if size, same := current(f, path); !same || size < start {
+			// Replaced or truncated (make clean): start over.
 			f.Close()
 			f = nil
 			continue
@@ -92,14 +95,34 @@ func Tail(ctx context.Context, path string, each func(SpoolLine, error)) error {
 		if !wait() {
 			break
 		}
+		if len(partial) > 0 && !stillThere(f, start, partial) {
+			// The unfinished line was cut (the restarted server moved a
+			// line torn by a crash aside), and lines may follow already:
+			// drop it and read on from the last whole line.
+			offset, partial = start, nil
+			if _, err := f.Seek(offset, io.SeekStart); err != nil {
+				return err
+			}
+			r.Reset(f)
+		}
 	}
 	return nil
 }
 
-// replaced reports whether path is no longer the file f reads, or f was
-// truncated below what was read.
-func replaced(f *os.File, path string, offset int64) bool {
+// current returns the size of the file at path and whether it is still
+// the file f reads.
+func current(f *os.File, path string) (int64, bool) {
 	cur, err1 := f.Stat()
 	now, err2 := os.Stat(path)
-	return err1 != nil || err2 != nil || !os.SameFile(cur, now) || now.Size() < offset
+	if err1 != nil || err2 != nil || !os.SameFile(cur, now) {
+		return 0, false
+	}
+	return now.Size(), true
+}
+
+// stillThere reports whether f holds b at off.
+func stillThere(f *os.File, off int64, b []byte) bool {
+	got := make([]byte, len(b))
+	n, _ := f.ReadAt(got, off)
+	return n == len(b) && bytes.Equal(got, b)
 }

@@ -69,15 +69,33 @@ func TestTailFollowsTheSpool(t *testing.T) {
 	f.Close()
 	waitFor(4)
 
+	// A crash tore a line; the restarted server cuts it and appends.
+	f, err = os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"message_id":"torn","attributes":{},"body":"{\"type\":\"tor`)
+	f.Close()
+	time.Sleep(2 * tailPoll)
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(path, st.Size()-int64(len(`{"message_id":"torn","attributes":{},"body":"{\"type\":\"tor`))); err != nil {
+		t.Fatal(err)
+	}
+	publish(`{"type":"after the tear"}`)
+	waitFor(5)
+
 	// make clean removes the file; the server creates it again.
 	os.Remove(path)
 	publish(`{"type":"d"}`)
-	waitFor(5)
+	waitFor(6)
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	want := []string{`{"type":"a"}`, "\xff\xfe", `{"type":"c"}`, "error", `{"type":"d"}`}
+	want := []string{`{"type":"a"}`, "\xff\xfe", `{"type":"c"}`, "error", `{"type":"after the tear"}`, `{"type":"d"}`}
 	mu.Lock()
 	defer mu.Unlock()
 	if len(got) != len(want) {
