@@ -3,7 +3,9 @@ package core
 import (
 	"context"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"io"
 	"log/slog"
 	"strconv"
@@ -115,10 +117,37 @@ func BenchmarkParseEvent(b *testing.B) {
 			b.SetBytes(int64(len(body)))
 			b.ReportAllocs()
 			for b.Loop() {
-				if ParseEvent(body).Type != "post_call_audio" {
+				if parseEvent(body).Type != "post_call_audio" {
 					b.Fatal("misclassified")
 				}
 			}
 		})
 	}
+}
+
+// BenchmarkParseEventAudio classifies post-call audio bodies of random
+// base64 at the sizes the scanner's figures quote.
+func BenchmarkParseEventAudio(b *testing.B) {
+	for _, n := range []int{1 << 20, 6 << 20} {
+		body := audioBody(n)
+		b.Run(sizeName(n), func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if parseEvent(body).ConversationID != "conv_01jxq5a7w3d9hc6y2b4k8m1n3p" {
+					b.Fatal("misclassified")
+				}
+			}
+		})
+	}
+}
+
+// audioBody is a post_call_audio body of exactly n bytes of which nearly all
+// is random base64, as real ones are.
+func audioBody(n int) []byte {
+	head := `{"type":"post_call_audio","event_timestamp":1763859605,"data":{"agent_id":"agent_01jxq4f3s2e8vb7k9m2n5p6r8t","conversation_id":"conv_01jxq5a7w3d9hc6y2b4k8m1n3p","full_audio":"`
+	tail := `"}}`
+	raw := make([]byte, (n-len(head)-len(tail))*3/4+3)
+	rand.Read(raw)
+	return []byte(head + base64.StdEncoding.EncodeToString(raw)[:n-len(head)-len(tail)] + tail)
 }

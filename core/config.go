@@ -3,29 +3,13 @@ package core
 import (
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
-)
 
-// Environment variables, as docs/spec.md §4 names them.
-const (
-	EnvSecret          = "ELEVENLABS_WEBHOOK_SECRET"
-	EnvSecretARN       = "ELEVENLABS_WEBHOOK_SECRET_ARN"
-	EnvTolerance       = "WEBHOOK_TOLERANCE"
-	EnvMaxBodyBytes    = "WEBHOOK_MAX_BODY_BYTES"
-	EnvPublishTimeout  = "PUBLISH_TIMEOUT"
-	EnvSQSQueueURL     = "SQS_QUEUE_URL"
-	EnvPubSubTopic     = "PUBSUB_TOPIC"
-	EnvGoogleProject   = "GOOGLE_CLOUD_PROJECT"
-	EnvPubSubOrdering  = "PUBSUB_ORDERING"
-	EnvClaimCheck      = "CLAIM_CHECK_BUCKET"
-	EnvClaimCheckLimit = "CLAIM_CHECK_THRESHOLD_BYTES"
-	EnvSourceAllowlist = "SOURCE_ALLOWLIST"
-	EnvLogLevel        = "LOG_LEVEL"
+	"github.com/elevenrelay/elevenrelay/internal/envvar"
 )
 
 // Config is the receiver's configuration, read from the environment.
@@ -58,9 +42,6 @@ type Config struct {
 	LogLevel slog.Level
 }
 
-// IsFIFO reports whether the SQS queue is a FIFO queue.
-func (c Config) IsFIFO() bool { return strings.HasSuffix(c.SQSQueueURL, ".fifo") }
-
 // The two name checks below are written out rather than compiled from
 // regular expressions at package init: the bucket pattern's {1,220} alone
 // compiled to 150 KB in 700 allocations, the largest init of a Lambda cold
@@ -69,16 +50,8 @@ func (c Config) IsFIFO() bool { return strings.HasSuffix(c.SQSQueueURL, ".fifo")
 // isTopicPath reports whether s is projects/P/topics/T, neither part empty
 // nor containing a slash.
 func isTopicPath(s string) bool {
-	rest, ok := strings.CutPrefix(s, "projects/")
-	if !ok {
-		return false
-	}
-	i := strings.IndexByte(rest, '/')
-	if i <= 0 {
-		return false
-	}
-	topic, ok := strings.CutPrefix(rest[i:], "/topics/")
-	return ok && topic != "" && !strings.Contains(topic, "/")
+	_, ok := envvar.TopicProject(s)
+	return ok
 }
 
 // isBucketName reports whether s can be an S3 or GCS bucket name (3 to 222
@@ -105,7 +78,7 @@ func isBucketName(s string) bool {
 // so one deploy shows every mistake at once. Missing secrets or targets are
 // not errors here: each platform decides what it requires.
 func LoadConfig(getenv func(string) string) (Config, error) {
-	c := Config{Tolerance: DefaultTolerance, PublishTimeout: DefaultPublishTimeout}
+	c := Config{Tolerance: DefaultTolerance, PublishTimeout: defaultPublishTimeout}
 	var errs []error
 	bad := func(name, val, why string) {
 		if strings.Contains(name, "SECRET") {
@@ -118,14 +91,10 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	get := func(name string) string { return strings.TrimSpace(getenv(name)) }
 
-	for _, s := range strings.Split(getenv(EnvSecret), ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			c.Secrets = append(c.Secrets, s)
-		}
-	}
-	c.SecretARN = get(EnvSecretARN)
+	c.Secrets = envvar.SplitSecrets(getenv(envvar.Secret))
+	c.SecretARN = get(envvar.SecretARN)
 	if c.SecretARN != "" && !strings.HasPrefix(c.SecretARN, "arn:") {
-		bad(EnvSecretARN, c.SecretARN, "not an ARN")
+		bad(envvar.SecretARN, c.SecretARN, "not an ARN")
 	}
 	duration := func(name string, into *time.Duration) {
 		v := get(name)
@@ -151,68 +120,69 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 		*into = n
 	}
-	duration(EnvTolerance, &c.Tolerance)
+	duration(envvar.Tolerance, &c.Tolerance)
 	if c.Tolerance < time.Second {
 		// Signature timestamps are whole seconds: less would refuse nearly
 		// every request.
-		bad(EnvTolerance, get(EnvTolerance), "want at least 1s: signature timestamps are whole seconds")
+		bad(envvar.Tolerance, get(envvar.Tolerance), "want at least 1s: signature timestamps are whole seconds")
 	}
-	duration(EnvPublishTimeout, &c.PublishTimeout)
-	size(EnvMaxBodyBytes, &c.MaxBodyBytes)
-	size(EnvClaimCheckLimit, &c.ClaimCheckThreshold)
+	duration(envvar.PublishTimeout, &c.PublishTimeout)
+	size(envvar.MaxBodyBytes, &c.MaxBodyBytes)
+	size(envvar.ClaimCheckThreshold, &c.ClaimCheckThreshold)
 
-	if v := get(EnvSQSQueueURL); v != "" {
+	if v := get(envvar.SQSQueueURL); v != "" {
 		if u, err := url.Parse(v); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			bad(EnvSQSQueueURL, v, "want the queue URL, https://sqs.<region>.amazonaws.com/<account>/<name>")
+			bad(envvar.SQSQueueURL, v, "want the queue URL, https://sqs.<region>.amazonaws.com/<account>/<name>")
 		} else {
 			c.SQSQueueURL = v
 		}
 	}
-	if v := get(EnvPubSubTopic); v != "" {
+	if v := get(envvar.PubSubTopic); v != "" {
 		switch {
 		case isTopicPath(v):
 			c.PubSubTopic = v
-		case !strings.Contains(v, "/") && get(EnvGoogleProject) != "":
-			c.PubSubTopic = "projects/" + get(EnvGoogleProject) + "/topics/" + v
+		case !strings.Contains(v, "/") && get(envvar.GoogleProject) != "":
+			c.PubSubTopic = "projects/" + get(envvar.GoogleProject) + "/topics/" + v
 		case !strings.Contains(v, "/"):
-			bad(EnvPubSubTopic, v, "a bare topic name needs "+EnvGoogleProject)
+			bad(envvar.PubSubTopic, v, "a bare topic name needs "+envvar.GoogleProject)
 		default:
-			bad(EnvPubSubTopic, v, "want projects/P/topics/T")
+			bad(envvar.PubSubTopic, v, "want projects/P/topics/T")
 		}
 	}
-	if v := get(EnvPubSubOrdering); v != "" {
+	if v := get(envvar.PubSubOrdering); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			bad(EnvPubSubOrdering, v, "want true or false")
+			bad(envvar.PubSubOrdering, v, "want true or false")
 		}
 		c.PubSubOrdering = b
 	}
-	if v := get(EnvClaimCheck); v != "" {
+	if v := get(envvar.ClaimCheckBucket); v != "" {
 		if !isBucketName(v) {
-			bad(EnvClaimCheck, v, "want a bucket name, not a URL")
+			bad(envvar.ClaimCheckBucket, v, "want a bucket name, not a URL")
 		} else {
 			c.ClaimCheckBucket = v
 		}
 	}
-	if v := get(EnvSourceAllowlist); v != "" {
+	if v := get(envvar.SourceAllowlist); v != "" {
 		a, err := ParseAllowlist(v)
 		if err != nil {
 			errs = append(errs, err)
 		}
 		c.Allowlist = a
 	}
-	if v := get(EnvLogLevel); v != "" {
+	if v := get(envvar.LogLevel); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
-			bad(EnvLogLevel, v, "want debug, info, warn or error")
+			bad(envvar.LogLevel, v, "want debug, info, warn or error")
 		}
 	}
 	return c, errors.Join(errs...)
 }
 
 // Receiver returns a Receiver set up by c, publishing to sink and spilling
-// to spill (nil for none). With no secret it fails closed: every request
-// gets 500 until a secret is configured.
-func (c Config) Receiver(sink Sink, spill ObjectStore, logger *slog.Logger) *Receiver {
+// to spill (nil for none). Without a usable secret it returns the
+// Receiver and NewVerifier's error (ErrNoSecret): the Receiver then fails
+// closed, answering 500 to every request, and the caller says why at start.
+func (c Config) Receiver(sink Sink, spill ObjectStore, logger *slog.Logger) (*Receiver, error) {
 	r := &Receiver{
 		Sink:           sink,
 		Spill:          spill,
@@ -222,14 +192,9 @@ func (c Config) Receiver(sink Sink, spill ObjectStore, logger *slog.Logger) *Rec
 		Logger:         logger,
 	}
 	v, err := NewVerifier(c.Secrets, VerifierOptions{Tolerance: c.Tolerance})
-	if err == nil {
-		r.Verifier = v
+	if err != nil {
+		return r, err
 	}
-	return r
-}
-
-// NewLogger returns the JSON logger every entrypoint uses: one object per
-// line, which CloudWatch and Cloud Logging index by field.
-func NewLogger(w io.Writer, level slog.Level) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+	r.Verifier = v
+	return r, nil
 }

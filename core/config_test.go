@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/elevenrelay/elevenrelay/internal/envvar"
 )
 
 func envOf(kv map[string]string) func(string) string {
@@ -14,24 +16,24 @@ func envOf(kv map[string]string) func(string) string {
 
 func TestLoadConfig(t *testing.T) {
 	c, err := LoadConfig(envOf(map[string]string{
-		EnvSecret:          " wsec_old , wsec_new ,",
-		EnvTolerance:       "5m",
-		EnvMaxBodyBytes:    "1048576",
-		EnvPublishTimeout:  "3s",
-		EnvSQSQueueURL:     "https://sqs.eu-west-1.amazonaws.com/123456789012/hooks.fifo",
-		EnvPubSubTopic:     "hooks",
-		EnvGoogleProject:   "proj",
-		EnvPubSubOrdering:  "true",
-		EnvClaimCheck:      "my-bucket",
-		EnvClaimCheckLimit: "200000",
-		EnvSourceAllowlist: "elevenlabs-eu,10.0.0.0/8",
-		EnvLogLevel:        "debug",
+		envvar.Secret:              " wsec_old , wsec_new ,",
+		envvar.Tolerance:           "5m",
+		envvar.MaxBodyBytes:        "1048576",
+		envvar.PublishTimeout:      "3s",
+		envvar.SQSQueueURL:         "https://sqs.eu-west-1.amazonaws.com/123456789012/hooks.fifo",
+		envvar.PubSubTopic:         "hooks",
+		envvar.GoogleProject:       "proj",
+		envvar.PubSubOrdering:      "true",
+		envvar.ClaimCheckBucket:    "my-bucket",
+		envvar.ClaimCheckThreshold: "200000",
+		envvar.SourceAllowlist:     "elevenlabs-eu,10.0.0.0/8",
+		envvar.LogLevel:            "debug",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if strings.Join(c.Secrets, "|") != "wsec_old|wsec_new" || c.Tolerance != 5*time.Minute || c.MaxBodyBytes != 1<<20 ||
-		c.PublishTimeout != 3*time.Second || !c.IsFIFO() || c.PubSubTopic != "projects/proj/topics/hooks" || !c.PubSubOrdering ||
+		c.PublishTimeout != 3*time.Second || !envvar.FIFOQueue(c.SQSQueueURL) || c.PubSubTopic != "projects/proj/topics/hooks" || !c.PubSubOrdering ||
 		c.ClaimCheckBucket != "my-bucket" || c.ClaimCheckThreshold != 200000 || !c.Allowlist.Allows("35.204.38.71") ||
 		!c.Allowlist.Allows("10.1.2.3") || c.Allowlist.Allows("34.67.146.145") || c.LogLevel != slog.LevelDebug {
 		t.Fatalf("config = %+v", c)
@@ -43,12 +45,12 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Tolerance != DefaultTolerance || c.PublishTimeout != DefaultPublishTimeout || c.Secrets != nil || c.Allowlist != nil {
+	if c.Tolerance != DefaultTolerance || c.PublishTimeout != defaultPublishTimeout || c.Secrets != nil || c.Allowlist != nil {
 		t.Fatalf("defaults = %+v", c)
 	}
-	r := c.Receiver(&memSink{}, nil, nil)
-	if r.Verifier != nil {
-		t.Fatal("a receiver with no secret must fail closed (nil Verifier)")
+	r, err := c.Receiver(&memSink{}, nil, nil)
+	if !errors.Is(err, ErrNoSecret) || r.Verifier != nil {
+		t.Fatalf("a receiver with no secret must fail closed (nil Verifier) and say so: %v", err)
 	}
 }
 
@@ -56,22 +58,22 @@ func TestLoadConfigErrors(t *testing.T) {
 	tests := []struct {
 		name, key, val, want string
 	}{
-		{"tolerance not a duration", EnvTolerance, "30", `WEBHOOK_TOLERANCE="30": want a positive Go duration`},
-		{"tolerance negative", EnvTolerance, "-1m", `WEBHOOK_TOLERANCE="-1m"`},
-		{"max body not a number", EnvMaxBodyBytes, "1MB", `WEBHOOK_MAX_BODY_BYTES="1MB": want a positive number of bytes`},
-		{"max body zero", EnvMaxBodyBytes, "0", `WEBHOOK_MAX_BODY_BYTES="0"`},
-		{"publish timeout", EnvPublishTimeout, "soon", `PUBLISH_TIMEOUT="soon"`},
-		{"queue url not a url", EnvSQSQueueURL, "my-queue", `SQS_QUEUE_URL="my-queue": want the queue URL`},
-		{"topic malformed", EnvPubSubTopic, "projects/p/subscriptions/s", `PUBSUB_TOPIC="projects/p/subscriptions/s": want projects/P/topics/T`},
-		{"bare topic without project", EnvPubSubTopic, "t", `a bare topic name needs GOOGLE_CLOUD_PROJECT`},
-		{"ordering not a bool", EnvPubSubOrdering, "yes please", `PUBSUB_ORDERING="yes please"`},
-		{"bucket given as url", EnvClaimCheck, "s3://bucket", `CLAIM_CHECK_BUCKET="s3://bucket": want a bucket name`},
-		{"claim-check threshold", EnvClaimCheckLimit, "-5", `CLAIM_CHECK_THRESHOLD_BYTES="-5"`},
-		{"allowlist preset", EnvSourceAllowlist, "elevenlabs-mars", `unknown allowlist preset "elevenlabs-mars"`},
-		{"allowlist cidr", EnvSourceAllowlist, "10.0.0.0/99", `allowlist entry "10.0.0.0/99"`},
-		{"secret arn", EnvSecretARN, "my-secret", `ELEVENLABS_WEBHOOK_SECRET_ARN (value not shown): not an ARN`},
-		{"tolerance under a second", EnvTolerance, "500ms", `WEBHOOK_TOLERANCE="500ms": want at least 1s`},
-		{"log level", EnvLogLevel, "loud", `LOG_LEVEL="loud"`},
+		{"tolerance not a duration", envvar.Tolerance, "30", `WEBHOOK_TOLERANCE="30": want a positive Go duration`},
+		{"tolerance negative", envvar.Tolerance, "-1m", `WEBHOOK_TOLERANCE="-1m"`},
+		{"max body not a number", envvar.MaxBodyBytes, "1MB", `WEBHOOK_MAX_BODY_BYTES="1MB": want a positive number of bytes`},
+		{"max body zero", envvar.MaxBodyBytes, "0", `WEBHOOK_MAX_BODY_BYTES="0"`},
+		{"publish timeout", envvar.PublishTimeout, "soon", `PUBLISH_TIMEOUT="soon"`},
+		{"queue url not a url", envvar.SQSQueueURL, "my-queue", `SQS_QUEUE_URL="my-queue": want the queue URL`},
+		{"topic malformed", envvar.PubSubTopic, "projects/p/subscriptions/s", `PUBSUB_TOPIC="projects/p/subscriptions/s": want projects/P/topics/T`},
+		{"bare topic without project", envvar.PubSubTopic, "t", `a bare topic name needs GOOGLE_CLOUD_PROJECT`},
+		{"ordering not a bool", envvar.PubSubOrdering, "yes please", `PUBSUB_ORDERING="yes please"`},
+		{"bucket given as url", envvar.ClaimCheckBucket, "s3://bucket", `CLAIM_CHECK_BUCKET="s3://bucket": want a bucket name`},
+		{"claim-check threshold", envvar.ClaimCheckThreshold, "-5", `CLAIM_CHECK_THRESHOLD_BYTES="-5"`},
+		{"allowlist preset", envvar.SourceAllowlist, "elevenlabs-mars", `unknown allowlist preset "elevenlabs-mars"`},
+		{"allowlist cidr", envvar.SourceAllowlist, "10.0.0.0/99", `allowlist entry "10.0.0.0/99"`},
+		{"secret arn", envvar.SecretARN, "my-secret", `ELEVENLABS_WEBHOOK_SECRET_ARN (value not shown): not an ARN`},
+		{"tolerance under a second", envvar.Tolerance, "500ms", `WEBHOOK_TOLERANCE="500ms": want at least 1s`},
+		{"log level", envvar.LogLevel, "loud", `LOG_LEVEL="loud"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -83,13 +85,13 @@ func TestLoadConfigErrors(t *testing.T) {
 	}
 	// A secret pasted into the ARN's variable stays out of the error, which
 	// the receiver logs on every request.
-	_, err := LoadConfig(envOf(map[string]string{EnvSecretARN: "wsec_pasted_here"}))
+	_, err := LoadConfig(envOf(map[string]string{envvar.SecretARN: "wsec_pasted_here"}))
 	if !errors.Is(err, ErrConfig) || strings.Contains(err.Error(), "wsec_pasted_here") {
 		t.Fatalf("err = %v, want ErrConfig without the value", err)
 	}
 	// Every mistake is reported at once.
-	_, err = LoadConfig(envOf(map[string]string{EnvTolerance: "x", EnvMaxBodyBytes: "y"}))
-	if err == nil || !strings.Contains(err.Error(), EnvTolerance) || !strings.Contains(err.Error(), EnvMaxBodyBytes) {
+	_, err = LoadConfig(envOf(map[string]string{envvar.Tolerance: "x", envvar.MaxBodyBytes: "y"}))
+	if err == nil || !strings.Contains(err.Error(), envvar.Tolerance) || !strings.Contains(err.Error(), envvar.MaxBodyBytes) {
 		t.Fatalf("err = %v, want both mistakes", err)
 	}
 }

@@ -29,22 +29,22 @@ var (
 
 // Request and delivery errors.
 var (
-	ErrMethodNotAllowed = errors.New("method not allowed: use POST")
-	ErrBodyTooLarge     = errors.New("request body too large")
+	errMethodNotAllowed = errors.New("method not allowed: use POST")
+	errBodyTooLarge     = errors.New("request body too large")
 	// ErrBodyRead means the client went away or sent a broken body.
 	ErrBodyRead = errors.New("request body could not be read")
-	// ErrNeedsClaimCheck means the verified body is larger than the queue
+	// errNeedsClaimCheck means the verified body is larger than the queue
 	// accepts and no claim-check bucket is configured.
-	ErrNeedsClaimCheck = errors.New("body exceeds the queue's message size limit and no claim-check bucket is configured (set CLAIM_CHECK_BUCKET)")
+	errNeedsClaimCheck = errors.New("body exceeds the queue's message size limit and no claim-check bucket is configured (set CLAIM_CHECK_BUCKET)")
 	// ErrConfig marks configuration that cannot be used; the receiver then
 	// fails closed with 500 rather than accept unverified events.
 	ErrConfig = errors.New("configuration unusable")
 	// ErrPublish marks a queue (or claim-check store) that failed or timed
 	// out; the sender should retry.
 	ErrPublish = errors.New("queue unavailable")
-	// ErrForbiddenSource is returned when a source allowlist is configured
+	// errForbiddenSource is returned when a source allowlist is configured
 	// and the caller's address is not on it.
-	ErrForbiddenSource = errors.New("source address not allowed")
+	errForbiddenSource = errors.New("source address not allowed")
 	// ErrClaimCheckMismatch is returned to consumers when a claim-checked
 	// object does not have the size or SHA-256 its message promised.
 	ErrClaimCheckMismatch = errors.New("claim-check object does not match its message")
@@ -56,10 +56,10 @@ var statusCodes = []struct {
 	err    error
 	status int
 }{
-	{ErrMethodNotAllowed, http.StatusMethodNotAllowed},
-	{ErrBodyTooLarge, http.StatusRequestEntityTooLarge},
-	{ErrNeedsClaimCheck, http.StatusRequestEntityTooLarge},
-	{ErrForbiddenSource, http.StatusForbidden},
+	{errMethodNotAllowed, http.StatusMethodNotAllowed},
+	{errBodyTooLarge, http.StatusRequestEntityTooLarge},
+	{errNeedsClaimCheck, http.StatusRequestEntityTooLarge},
+	{errForbiddenSource, http.StatusForbidden},
 	{ErrBodyRead, http.StatusBadRequest},
 	{ErrMissingSignature, http.StatusBadRequest},
 	{ErrNoV0, http.StatusBadRequest},
@@ -73,8 +73,8 @@ var statusCodes = []struct {
 	{ErrPublish, http.StatusServiceUnavailable},
 }
 
-// StatusOf returns the HTTP status docs/spec.md §2 gives for err.
-func StatusOf(err error) int {
+// statusOf returns the HTTP status docs/spec.md §2 gives for err.
+func statusOf(err error) int {
 	if err == nil {
 		return http.StatusOK
 	}

@@ -11,36 +11,36 @@ func TestParseEvent(t *testing.T) {
 	tests := []struct {
 		name string
 		body string
-		want Event
+		want event
 	}{
 		{"transcription", `{"type":"post_call_transcription","event_timestamp":1739537297,"data":{"agent_id":"a","conversation_id":"conv_1"}}`,
-			Event{"post_call_transcription", "1739537297", "conv_1"}},
+			event{"post_call_transcription", "1739537297", "conv_1"}},
 		{"fields in any order", `{"data":{"conversation_id":"c"},"event_timestamp":"2025-01-01T00:00:00Z","type":"t"}`,
-			Event{"t", "2025-01-01T00:00:00Z", "c"}},
+			event{"t", "2025-01-01T00:00:00Z", "c"}},
 		{"white space everywhere", " \n{ \"type\" :\t\"t\" , \"data\" : { \"conversation_id\" : \"c\" } } \n",
-			Event{"t", "", "c"}},
+			event{"t", "", "c"}},
 		{"escaped strings decoded", `{"type":"a\u0062c","data":{"conversation_id":"x\"y"}}`,
-			Event{"abc", "", `x"y`}},
+			event{"abc", "", `x"y`}},
 		{"nested data skipped", `{"data":{"transcript":[{"role":"agent","message":"say \"type\":\"evil\"","x":{"type":"no"}}],"conversation_id":"c"},"type":"t"}`,
-			Event{"t", "", "c"}},
-		{"top-level conversation_id", `{"type":"t","conversation_id":"top"}`, Event{"t", "", "top"}},
-		{"unknown fields ignored", `{"type":"t","extra":[1,2,{"a":null}],"n":-1.5e3,"b":true}`, Event{"t", "", ""}},
-		{"duplicate type: last wins like encoding/json", `{"type":"a","type":"b"}`, Event{"b", "", ""}},
-		{"type not a string", `{"type":42}`, Event{UnknownEventType, "", ""}},
-		{"type null", `{"type":null}`, Event{UnknownEventType, "", ""}},
-		{"no type", `{"data":{}}`, Event{UnknownEventType, "", ""}},
-		{"array", `[{"type":"t"}]`, Event{UnknownEventType, "", ""}},
-		{"not json", `type=post_call_transcription`, Event{UnknownEventType, "", ""}},
-		{"empty", ``, Event{UnknownEventType, "", ""}},
-		{"truncated", `{"type":"t","data":{"conversation_id":"c"`, Event{UnknownEventType, "", ""}},
-		{"trailing garbage", `{"type":"t"}x`, Event{UnknownEventType, "", ""}},
-		{"unterminated string", `{"type":"t`, Event{UnknownEventType, "", ""}},
-		{"escaped backslash before quote", `{"type":"a\\","data":{}}`, Event{`a\`, "", ""}},
-		{"too deep", `{"type":"t","x":` + strings.Repeat("[", 1000) + strings.Repeat("]", 1000) + `}`, Event{UnknownEventType, "", ""}},
+			event{"t", "", "c"}},
+		{"top-level conversation_id", `{"type":"t","conversation_id":"top"}`, event{"t", "", "top"}},
+		{"unknown fields ignored", `{"type":"t","extra":[1,2,{"a":null}],"n":-1.5e3,"b":true}`, event{"t", "", ""}},
+		{"duplicate type: last wins like encoding/json", `{"type":"a","type":"b"}`, event{"b", "", ""}},
+		{"type not a string", `{"type":42}`, event{UnknownEventType, "", ""}},
+		{"type null", `{"type":null}`, event{UnknownEventType, "", ""}},
+		{"no type", `{"data":{}}`, event{UnknownEventType, "", ""}},
+		{"array", `[{"type":"t"}]`, event{UnknownEventType, "", ""}},
+		{"not json", `type=post_call_transcription`, event{UnknownEventType, "", ""}},
+		{"empty", ``, event{UnknownEventType, "", ""}},
+		{"truncated", `{"type":"t","data":{"conversation_id":"c"`, event{UnknownEventType, "", ""}},
+		{"trailing garbage", `{"type":"t"}x`, event{UnknownEventType, "", ""}},
+		{"unterminated string", `{"type":"t`, event{UnknownEventType, "", ""}},
+		{"escaped backslash before quote", `{"type":"a\\","data":{}}`, event{`a\`, "", ""}},
+		{"too deep", `{"type":"t","x":` + strings.Repeat("[", 1000) + strings.Repeat("]", 1000) + `}`, event{UnknownEventType, "", ""}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := ParseEvent([]byte(tc.body)); got != tc.want {
+			if got := parseEvent([]byte(tc.body)); got != tc.want {
 				t.Fatalf("ParseEvent = %+v, want %+v", got, tc.want)
 			}
 		})
@@ -48,7 +48,7 @@ func TestParseEvent(t *testing.T) {
 }
 
 func TestParseEventSamples(t *testing.T) {
-	want := map[string]Event{
+	want := map[string]event{
 		"post_call_transcription.json":      {"post_call_transcription", "1763859600", "conv_01jxq5a7w3d9hc6y2b4k8m1n3p"},
 		"post_call_audio.json":              {"post_call_audio", "1763859605", "conv_01jxq5a7w3d9hc6y2b4k8m1n3p"},
 		"call_initiation_failure.json":      {"call_initiation_failure", "1763859720", "conv_01jxq6b2m8k4td3x7c5n9q2w4e"},
@@ -60,7 +60,7 @@ func TestParseEventSamples(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := ParseEvent(body); got != w {
+			if got := parseEvent(body); got != w {
 				t.Fatalf("ParseEvent = %+v, want %+v", got, w)
 			}
 		})

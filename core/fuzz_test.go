@@ -21,7 +21,7 @@ func FuzzParseSignatureHeader(f *testing.F) {
 			}
 			return
 		}
-		if p.nv0 > MaxSignatureParts {
+		if p.nv0 > maxSignatureParts {
 			t.Fatalf("kept %d v0 parts", p.nv0)
 		}
 	})
@@ -57,7 +57,7 @@ func FuzzParseEvent(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		got := ParseEvent(body)
+		got := parseEvent(body)
 		var ref struct {
 			Type *string `json:"type"`
 		}

@@ -45,7 +45,7 @@ type Message struct {
 // NewMessage builds the message for a verified body. It computes every
 // attribute once, here, so that all platforms queue the same thing.
 func NewMessage(body []byte, sig Signature, receivedAt time.Time) *Message {
-	ev := ParseEvent(body)
+	ev := parseEvent(body)
 	sum := sha256.Sum256(body)
 	m := &Message{
 		Body:               body,

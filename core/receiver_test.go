@@ -405,16 +405,16 @@ func TestRequestID(t *testing.T) {
 }
 
 func TestErrorResponseOfNilIs500(t *testing.T) {
-	if got := ErrorResponse(nil); got.Status != 500 {
-		t.Fatalf("ErrorResponse(nil) = %d %s", got.Status, got.Body)
+	if got := errorResponse(nil); got.Status != 500 {
+		t.Fatalf("errorResponse(nil) = %d %s", got.Status, got.Body)
 	}
 }
 
 func TestStatusOfUnknownErrorIs500(t *testing.T) {
-	if got := StatusOf(errors.New("surprise")); got != 500 {
-		t.Fatalf("StatusOf = %d", got)
+	if got := statusOf(errors.New("surprise")); got != 500 {
+		t.Fatalf("statusOf = %d", got)
 	}
-	if got := ErrorResponse(errors.New("db password is hunter2")); string(got.Body) != `{"error":"internal error"}` {
+	if got := errorResponse(errors.New("db password is hunter2")); string(got.Body) != `{"error":"internal error"}` {
 		t.Fatalf("unexpected error leaked: %s", got.Body)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"testing"
 
 	"github.com/elevenrelay/elevenrelay/core"
@@ -31,19 +32,19 @@ func TestReceiverReject(t *testing.T) {
 		wantOutcome string
 	}{
 		{"configured: the platform's error", core.Receiver{Verifier: verifier, Sink: nopSink{}}, 400,
-			`{"error":"request body could not be read: not an event"}`, core.OutcomeRejected},
+			`{"error":"request body could not be read: not an event"}`, "rejected"},
 		{"no secret: fails closed", core.Receiver{Sink: nopSink{}}, 500,
-			`{"error":"Webhook secret not configured"}`, core.OutcomeError},
+			`{"error":"Webhook secret not configured"}`, "error"},
 		{"no queue: fails closed", core.Receiver{Verifier: verifier}, 500,
-			`{"error":"configuration unusable"}`, core.OutcomeError},
+			`{"error":"configuration unusable"}`, "error"},
 		{"configuration error: fails closed", core.Receiver{Verifier: verifier, Sink: nopSink{}, Err: errors.New("bad")}, 500,
-			`{"error":"configuration unusable"}`, core.OutcomeError},
+			`{"error":"configuration unusable"}`, "error"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var logs bytes.Buffer
 			r := tt.receiver
-			r.Logger = core.NewLogger(&logs, 0)
+			r.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
 			res := r.Reject(context.Background(), &core.Request{RequestID: "req-1"}, broken)
 			if res.Status != tt.wantStatus || string(res.Body) != tt.wantBody {
 				t.Fatalf("Reject = %d %s, want %d %s", res.Status, res.Body, tt.wantStatus, tt.wantBody)

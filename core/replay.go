@@ -23,9 +23,9 @@ type ReplayStats struct {
 	Found, Replayed, Failed, Skipped int
 }
 
-// ErrSpillCorrupt marks a spilled object whose body no longer has the
+// errSpillCorrupt marks a spilled object whose body no longer has the
 // SHA-256 recorded when it was spilled; it is left in place for a human.
-var ErrSpillCorrupt = errors.New("spilled object does not match its content_sha256")
+var errSpillCorrupt = errors.New("spilled object does not match its content_sha256")
 
 // Replay re-publishes every object under SpillPrefix to sink, in the order
 // src lists them (S3 and Cloud Storage list keys in lexical order, which
@@ -47,7 +47,7 @@ func Replay(ctx context.Context, src SpillSource, sink Sink, log *slog.Logger) (
 	var first error
 	for _, key := range keys {
 		if err := replayOne(ctx, src, sink, key); err != nil {
-			if errors.Is(err, ErrSpillCorrupt) {
+			if errors.Is(err, errSpillCorrupt) {
 				st.Skipped++
 			} else {
 				st.Failed++
@@ -72,9 +72,9 @@ func replayOne(ctx context.Context, src SpillSource, sink Sink, key string) erro
 	if err != nil {
 		return fmt.Errorf("get: %w", err)
 	}
-	m := MessageFromAttributes(body, meta)
+	m := messageFromAttributes(body, meta)
 	if got := sha256Hex(body); m.ContentSHA256 != got {
-		return fmt.Errorf("%w: %s has %s", ErrSpillCorrupt, key, got)
+		return fmt.Errorf("%w: %s has %s", errSpillCorrupt, key, got)
 	}
 	id, err := sink.Publish(ctx, m)
 	if err == nil && id == "" {
@@ -90,10 +90,10 @@ func replayOne(ctx context.Context, src SpillSource, sink Sink, key string) erro
 	return nil
 }
 
-// MessageFromAttributes rebuilds a message from its body and attributes, as
+// messageFromAttributes rebuilds a message from its body and attributes, as
 // kept in spilled objects' metadata. Attribute names are matched as stored;
 // object stores lower-case metadata keys, which ours already are.
-func MessageFromAttributes(body []byte, attrs map[string]string) *Message {
+func messageFromAttributes(body []byte, attrs map[string]string) *Message {
 	m := &Message{
 		Body:               body,
 		EventType:          attrs[AttrEventType],

@@ -104,7 +104,7 @@ func TestReplayKeepsWhatItCannotFinish(t *testing.T) {
 		want      ReplayStats
 		wantErr   error
 	}{
-		{"corrupt object is skipped and kept", true, nil, &memSink{}, ReplayStats{Found: 1, Skipped: 1}, ErrSpillCorrupt},
+		{"corrupt object is skipped and kept", true, nil, &memSink{}, ReplayStats{Found: 1, Skipped: 1}, errSpillCorrupt},
 		{"delete fails: reported, kept for the next run", false, errors.New("denied"), &memSink{}, ReplayStats{Found: 1, Failed: 1}, nil},
 		{"queue answers without a message id: kept", false, nil, idlessSink{}, ReplayStats{Found: 1, Failed: 1}, ErrPublish},
 	}
@@ -116,7 +116,7 @@ func TestReplayKeepsWhatItCannotFinish(t *testing.T) {
 			if tc.corrupt {
 				body = []byte("tampered")
 			}
-			bucket.Put(context.Background(), ObjectKey(SpillPrefix, m), body, m.Attributes())
+			bucket.Put(context.Background(), objectKey(SpillPrefix, m), body, m.Attributes())
 			st, err := Replay(context.Background(), bucket, tc.sink, nil)
 			if st != tc.want || err == nil || (tc.wantErr != nil && !errors.Is(err, tc.wantErr)) {
 				t.Fatalf("Replay = %+v, %v", st, err)

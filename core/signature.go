@@ -22,8 +22,8 @@ const DefaultTolerance = 30 * time.Minute
 // Limits that bound what a hostile header can make us do. ElevenLabs sends
 // one t and one v0 (about 80 bytes); rotation adds a v0 per secret.
 const (
-	MaxSignatureHeaderBytes = 4096
-	MaxSignatureParts       = 32
+	maxSignatureHeaderBytes = 4096
+	maxSignatureParts       = 32
 )
 
 // VerifierOptions tunes a Verifier. The zero value means the defaults.
@@ -151,7 +151,7 @@ func (m *keyedMAC) sum(t string, body []byte) [sha256.Size]byte {
 // fixed array so that parsing does not allocate.
 type parsedHeader struct {
 	t   string
-	v0  [MaxSignatureParts][sha256.Size]byte
+	v0  [maxSignatureParts][sha256.Size]byte
 	nv0 int
 }
 
@@ -170,8 +170,8 @@ func parseSignatureHeader(h string) (*parsedHeader, error) {
 // parseSignatureHeaderInto is parseSignatureHeader into a caller's p, so
 // that Verify can keep it on the stack.
 func parseSignatureHeaderInto(h string, p *parsedHeader) error {
-	if len(h) > MaxSignatureHeaderBytes {
-		return fmt.Errorf("%w: longer than %d bytes", ErrMalformedSignature, MaxSignatureHeaderBytes)
+	if len(h) > maxSignatureHeaderBytes {
+		return fmt.Errorf("%w: longer than %d bytes", ErrMalformedSignature, maxSignatureHeaderBytes)
 	}
 	seenT, seenV0 := false, false
 	parts := 0
@@ -183,8 +183,8 @@ func parseSignatureHeaderInto(h string, p *parsedHeader) error {
 			continue
 		}
 		parts++
-		if parts > MaxSignatureParts {
-			return fmt.Errorf("%w: more than %d parts", ErrMalformedSignature, MaxSignatureParts)
+		if parts > maxSignatureParts {
+			return fmt.Errorf("%w: more than %d parts", ErrMalformedSignature, maxSignatureParts)
 		}
 		key, val, ok := strings.Cut(part, "=")
 		if !ok {

@@ -37,7 +37,7 @@ type ClaimCheck struct {
 	// counts them) that goes to the queue directly.
 	Limit int
 	// Store is the claim-check bucket; nil means none, and a larger message
-	// fails with ErrNeedsClaimCheck.
+	// fails, and the Receiver answers 413 saying to configure a bucket.
 	Store ObjectStore
 	// URLPrefix names the bucket in pointers, e.g. "s3://my-bucket/".
 	URLPrefix string
@@ -51,9 +51,9 @@ func (c *ClaimCheck) Publish(ctx context.Context, m *Message) (string, error) {
 		return c.Sink.Publish(ctx, m)
 	}
 	if c.Store == nil {
-		return "", ErrNeedsClaimCheck
+		return "", errNeedsClaimCheck
 	}
-	key := ObjectKey("elevenlabs/", m)
+	key := objectKey("elevenlabs/", m)
 	if err := c.Store.Put(ctx, key, m.Body, m.Attributes()); err != nil {
 		return "", fmt.Errorf("%w: claim-check store: %w", ErrPublish, err)
 	}
@@ -63,11 +63,11 @@ func (c *ClaimCheck) Publish(ctx context.Context, m *Message) (string, error) {
 	return c.Sink.Publish(ctx, &ptr)
 }
 
-// ObjectKey is where a message's body is stored under prefix:
+// objectKey is where a message's body is stored under prefix:
 // <prefix><yyyy>/<mm>/<dd>/<content_sha256>.json, dated by receipt (UTC).
 // The same body received the same day gets the same key, so a retry lands
 // on the object already there instead of piling up.
-func ObjectKey(prefix string, m *Message) string {
+func objectKey(prefix string, m *Message) string {
 	return prefix + m.ReceivedAt.UTC().Format("2006/01/02/") + m.ContentSHA256 + ".json"
 }
 

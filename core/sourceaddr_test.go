@@ -62,17 +62,3 @@ func TestServeHTTPSourceAddr(t *testing.T) {
 		})
 	}
 }
-
-func TestRemoteIP(t *testing.T) {
-	for addr, want := range map[string]string{
-		"192.0.2.1:80":      "192.0.2.1",
-		"[2001:db8::1]:443": "2001:db8::1",
-		"192.0.2.9":         "192.0.2.9",
-	} {
-		req := httptest.NewRequest(http.MethodPost, "/", nil)
-		req.RemoteAddr = addr
-		if got := core.RemoteIP(req); got != want {
-			t.Errorf("RemoteIP(%q) = %q, want %q", addr, got, want)
-		}
-	}
-}

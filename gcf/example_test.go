@@ -17,7 +17,7 @@ import (
 //	gcs, _ := storage.NewClient(ctx)
 //	fetcher := gcf.Fetcher{Client: gcs}
 //	err := sub.Receive(ctx, func(ctx context.Context, m *pubsub.Message) {
-//		body, err := gcf.ResolveMessage(ctx, m, fetcher)
+//		body, err := gcf.ResolveMessage(ctx, fetcher, m)
 //		if err != nil {
 //			m.Nack()
 //			return
@@ -45,7 +45,7 @@ func ExampleResolveMessage() {
 			"claim_check":    url,
 		},
 	}
-	got, err := gcf.ResolveMessage(context.Background(), m, gcf.Fetcher{Client: bucket.Client()})
+	got, err := gcf.ResolveMessage(context.Background(), gcf.Fetcher{Client: bucket.Client()}, m)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
 	"github.com/elevenrelay/elevenrelay/core"
+	"github.com/elevenrelay/elevenrelay/internal/envvar"
 )
 
 // EntryPoint is the function's name for the Functions Framework: the
@@ -30,7 +31,7 @@ func init() {
 	// function that cannot be set up still registers and answers 500 to
 	// everything (fail closed), and says why in the log.
 	if os.Getenv("FUNCTION_TARGET") != "" {
-		functions.HTTP(EntryPoint, New(context.Background(), os.Getenv, os.Stdout).ServeHTTP)
+		functions.HTTP(EntryPoint, New(context.Background(), Options{}).ServeHTTP)
 		return
 	}
 	// Otherwise the package is imported for its types (the replay and load
@@ -40,7 +41,7 @@ func init() {
 	var once sync.Once
 	var fn *Function
 	functions.HTTP(EntryPoint, func(w http.ResponseWriter, r *http.Request) {
-		once.Do(func() { fn = New(context.Background(), os.Getenv, os.Stdout) })
+		once.Do(func() { fn = New(context.Background(), Options{}) })
 		fn.ServeHTTP(w, r)
 	})
 }
@@ -53,22 +54,57 @@ type Function struct {
 	queue    *Queue // nil when failing closed
 }
 
-// New sets the function up from the environment read through getenv (the
-// variables of docs/spec.md §4 and PUBSUB_ORDERING, CLAIM_CHECK_THRESHOLD_BYTES,
-// PUBLISH_TIMEOUT, SOURCE_ALLOWLIST, LOG_LEVEL), logging JSON lines to logw.
-// The Pub/Sub and Storage clients find their credentials and emulators
-// (PUBSUB_EMULATOR_HOST, STORAGE_EMULATOR_HOST) the SDKs' own way.
+// Options adjusts New and NewQueue. The zero value is what the deployed
+// function uses. lambda.Options has the same fields, and AWS.
+type Options struct {
+	// Getenv reads the configuration; nil means os.Getenv.
+	Getenv func(string) string
+	// Logger gets the start-up lines and one line per request; nil means
+	// JSON lines on LogWriter at LOG_LEVEL, with the field names Cloud
+	// Logging reads (severity, message).
+	Logger *slog.Logger
+	// LogWriter is where the default Logger writes; nil means standard
+	// output, which Cloud Functions sends to Cloud Logging.
+	LogWriter io.Writer
+}
+
+func (o Options) getenv() func(string) string {
+	if o.Getenv == nil {
+		return os.Getenv
+	}
+	return o.Getenv
+}
+
+func (o Options) logger(level slog.Level) *slog.Logger {
+	if o.Logger != nil {
+		return o.Logger
+	}
+	w := o.LogWriter
+	if w == nil {
+		w = os.Stdout
+	}
+	return newLogger(w, level)
+}
+
+// New sets the function up from the environment read through
+// opts.Getenv (the variables of the README's configuration table:
+// ELEVENLABS_WEBHOOK_SECRET, PUBSUB_TOPIC, CLAIM_CHECK_BUCKET and the
+// optional ones). The Pub/Sub and Storage clients find their credentials
+// and emulators (PUBSUB_EMULATOR_HOST, STORAGE_EMULATOR_HOST) the SDKs' own
+// way.
 //
 // Whatever is missing or wrong, New returns a Function: one that fails
 // closed, answering 500 to every request, after one log line per problem.
-func New(ctx context.Context, getenv func(string) string, logw io.Writer) *Function {
-	cfg, err := core.LoadConfig(getenv)
-	logger := newLogger(logw, cfg.LogLevel)
+func New(ctx context.Context, opts Options) *Function {
+	cfg, err := core.LoadConfig(opts.getenv())
+	logger := opts.logger(cfg.LogLevel)
 	f := &Function{}
 	failClosed := func(err error) *Function {
 		// One line, however many problems errors.Join gathered.
 		why := strings.ReplaceAll(err.Error(), "\n", "; ")
-		logger.Error("refusing every request until this is fixed: "+why, slog.String("outcome", core.OutcomeError))
+		// "error" is the outcome the Receiver logs for a 5xx, so that one
+		// query finds this line with the 500s that follow it.
+		logger.Error("refusing every request until this is fixed: "+why, slog.String("outcome", "error"))
 		f.receiver = &core.Receiver{Err: err, Logger: logger, SourceAddr: callerIP}
 		return f
 	}
@@ -77,16 +113,16 @@ func New(ctx context.Context, getenv func(string) string, logw io.Writer) *Funct
 	}
 	var missing []error
 	if len(cfg.Secrets) == 0 {
-		missing = append(missing, fmt.Errorf("%w: %s is not set", core.ErrNoSecret, core.EnvSecret))
+		missing = append(missing, fmt.Errorf("%w: %s is not set", core.ErrNoSecret, envvar.Secret))
 	}
 	if cfg.PubSubTopic == "" {
-		missing = append(missing, fmt.Errorf("%w: %s is not set", core.ErrConfig, core.EnvPubSubTopic))
+		missing = append(missing, fmt.Errorf("%w: %s is not set", core.ErrConfig, envvar.PubSubTopic))
 	}
 	if err := errors.Join(missing...); err != nil {
 		return failClosed(err)
 	}
 
-	q, err := NewQueue(ctx, cfg)
+	q, err := NewQueue(ctx, cfg, opts)
 	if err != nil {
 		return failClosed(err)
 	}
@@ -96,7 +132,13 @@ func New(ctx context.Context, getenv func(string) string, logw io.Writer) *Funct
 	if q.Bucket != nil {
 		spill = q.Bucket
 	}
-	f.receiver = cfg.Receiver(sink, spill, logger)
+	r, err := cfg.Receiver(sink, spill, logger)
+	if err != nil { // LoadConfig let an unusable secret through
+		q.Close()
+		f.queue = nil
+		return failClosed(err)
+	}
+	f.receiver = r
 	f.receiver.SourceAddr = callerIP
 	logger.Info("ready",
 		slog.String("topic", cfg.PubSubTopic),
@@ -124,7 +166,7 @@ func (f *Function) Close() error {
 // callerIP is the caller's address as Cloud Functions reports it. Its front
 // end terminates the connection, so RemoteAddr is the front end; the
 // caller is the first X-Forwarded-For entry. Without the header (a local
-// run) it is the connection's peer. Behind a load balancer of your own the
+// run) it is "", which tells the Receiver to use the connection's peer. Behind a load balancer of your own the
 // first entry is whatever the client sent: keep SOURCE_ALLOWLIST off there,
 // the signature is the real check either way.
 func callerIP(r *http.Request) string {
@@ -132,7 +174,7 @@ func callerIP(r *http.Request) string {
 	if ip, err := netip.ParseAddr(strings.TrimSpace(first)); err == nil {
 		return ip.String()
 	}
-	return core.RemoteIP(r)
+	return ""
 }
 
 // newLogger is core's JSON logger with the field names Cloud Logging reads
@@ -186,13 +228,16 @@ type Queue struct {
 	closers []func() error
 }
 
-// NewQueue builds the Queue for cfg.PubSubTopic and cfg.ClaimCheckBucket.
-// The clients find credentials and emulators (PUBSUB_EMULATOR_HOST,
-// STORAGE_EMULATOR_HOST) the SDKs' own way. Close it when done.
-func NewQueue(ctx context.Context, cfg core.Config) (*Queue, error) {
-	project, ok := topicProject(cfg.PubSubTopic)
+// NewQueue builds the Queue for cfg.PubSubTopic and cfg.ClaimCheckBucket,
+// as New does. The clients find credentials and emulators
+// (PUBSUB_EMULATOR_HOST, STORAGE_EMULATOR_HOST) the SDKs' own way; opts is
+// taken for the same shape as lambda.NewQueue and has nothing to set here
+// yet. It fails, wrapping core.ErrConfig, without a usable topic or when a
+// client cannot be made. Close it when done.
+func NewQueue(ctx context.Context, cfg core.Config, opts Options) (*Queue, error) {
+	project, ok := envvar.TopicProject(cfg.PubSubTopic)
 	if !ok {
-		return nil, fmt.Errorf("%w: %s=%q: want projects/P/topics/T", core.ErrConfig, core.EnvPubSubTopic, cfg.PubSubTopic)
+		return nil, fmt.Errorf("%w: %s=%q: want projects/P/topics/T", core.ErrConfig, envvar.PubSubTopic, cfg.PubSubTopic)
 	}
 	ps, err := pubsub.NewClient(ctx, project)
 	if err != nil {
@@ -200,7 +245,7 @@ func NewQueue(ctx context.Context, cfg core.Config) (*Queue, error) {
 	}
 	q := &Queue{}
 	q.closers = append(q.closers, ps.Close)
-	topic := NewTopic(ps, cfg.PubSubTopic, cfg.PubSubOrdering, cfg.PublishTimeout)
+	topic := newTopicSink(ps, cfg.PubSubTopic, cfg.PubSubOrdering, cfg.PublishTimeout)
 	q.closers = append(q.closers, func() error { topic.Stop(); return nil })
 
 	q.Sink = &core.ClaimCheck{Sink: topic, Limit: topic.Limit()}
@@ -218,21 +263,6 @@ func NewQueue(ctx context.Context, cfg core.Config) (*Queue, error) {
 		q.Sink.Store, q.Sink.URLPrefix = q.Bucket, q.Bucket.URLPrefix()
 	}
 	return q, nil
-}
-
-// topicProject returns P from a topic's full name, projects/P/topics/T,
-// and false for anything else (core.LoadConfig only gives full names, but
-// a Config can be built by hand).
-func topicProject(name string) (string, bool) {
-	rest, ok := strings.CutPrefix(name, "projects/")
-	if !ok {
-		return "", false
-	}
-	project, topic, ok := strings.Cut(rest, "/topics/")
-	if !ok || project == "" || strings.Contains(project, "/") || topic == "" || strings.Contains(topic, "/") {
-		return "", false
-	}
-	return project, true
 }
 
 // Close stops the publisher, sending what is outstanding, and closes the

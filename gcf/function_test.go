@@ -277,7 +277,7 @@ func TestNewQueueTopic(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			q, err := gcf.NewQueue(context.Background(), core.Config{PubSubTopic: tc.topic})
+			q, err := gcf.NewQueue(context.Background(), core.Config{PubSubTopic: tc.topic}, gcf.Options{})
 			if !errors.Is(err, tc.wantErr) || (err == nil) != (tc.wantErr == nil) {
 				t.Fatalf("NewQueue(%q) = %v, want %v", tc.topic, err, tc.wantErr)
 			}
@@ -313,9 +313,9 @@ func TestRejected(t *testing.T) {
 		{"wrong secret", "wsec_wrong", transcript, []string{"X-Forwarded-For", allowed}, 400, core.ErrSignatureMismatch.Error()},
 		{"no signature", "", transcript, []string{"X-Forwarded-For", allowed}, 400, core.ErrMissingSignature.Error()},
 		{"stale", "", transcript, []string{"X-Forwarded-For", allowed, "ElevenLabs-Signature", core.Sign(testSecret, time.Now().Add(-31*time.Minute), transcript)}, 400, core.ErrTimestampTolerance.Error()},
-		{"caller not allowed", testSecret, transcript, []string{"X-Forwarded-For", "192.0.2.1, 203.0.113.7"}, 403, core.ErrForbiddenSource.Error()},
-		{"no forwarded-for: the loopback peer is not allowed", testSecret, transcript, nil, 403, core.ErrForbiddenSource.Error()},
-		{"too large", testSecret, readBody(t, "post_call_audio"), []string{"X-Forwarded-For", "198.51.100.9"}, 413, core.ErrBodyTooLarge.Error() + ": limit is 4096 bytes"},
+		{"caller not allowed", testSecret, transcript, []string{"X-Forwarded-For", "192.0.2.1, 203.0.113.7"}, 403, "source address not allowed"},
+		{"no forwarded-for: the loopback peer is not allowed", testSecret, transcript, nil, 403, "source address not allowed"},
+		{"too large", testSecret, readBody(t, "post_call_audio"), []string{"X-Forwarded-For", "198.51.100.9"}, 413, "request body too large: limit is 4096 bytes"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

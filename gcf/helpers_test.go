@@ -67,7 +67,7 @@ func startGCS(t *testing.T) *fakestorage.Server {
 func startFunction(t *testing.T, e env) (url string, logs *testenv.Buffer) {
 	t.Helper()
 	logs = &testenv.Buffer{}
-	f := gcf.New(context.Background(), e.getenv, logs)
+	f := gcf.New(context.Background(), gcf.Options{Getenv: e.getenv, LogWriter: logs})
 	srv := httptest.NewServer(f)
 	t.Cleanup(func() {
 		srv.Close()

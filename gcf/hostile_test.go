@@ -37,7 +37,7 @@ func TestHostileCorpus(t *testing.T) {
 				e["WEBHOOK_MAX_BODY_BYTES"] = strconv.FormatInt(tc.MaxBodyBytes, 10)
 			}
 			logs := &testenv.Buffer{}
-			f := gcf.New(context.Background(), e.getenv, logs)
+			f := gcf.New(context.Background(), gcf.Options{Getenv: e.getenv, LogWriter: logs})
 			t.Cleanup(func() { f.Close() })
 			method, headers, body := tc.Request(testSecret, now)
 			check := func(how string, status int, got []byte, before int) {

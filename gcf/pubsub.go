@@ -10,32 +10,32 @@ import (
 	"github.com/elevenrelay/elevenrelay/core"
 )
 
-// PubSubLimit is the largest publish request Pub/Sub accepts: data,
+// pubSubLimit is the largest publish request Pub/Sub accepts: data,
 // attributes, ordering key and topic name together (10 MB).
-const PubSubLimit = pubsub.MaxPublishRequestBytes
+const pubSubLimit = pubsub.MaxPublishRequestBytes
 
-// requestOverhead is room kept, below PubSubLimit, for the protobuf framing of
+// requestOverhead is room kept, below pubSubLimit, for the protobuf framing of
 // one message in a publish request and its ordering key (at most 128 bytes,
 // see core.Message.GroupID). core.Message.AttributesSize already counts more
 // per attribute than Pub/Sub does, so this is a margin, not a tight bound.
 const requestOverhead = 1024
 
-// Topic is a core.Sink that publishes to one Pub/Sub topic and returns only
+// topicSink is a core.Sink that publishes to one Pub/Sub topic and returns only
 // once Pub/Sub has acknowledged the message.
-type Topic struct {
+type topicSink struct {
 	p        *pubsub.Publisher
 	ordering bool
 }
 
-var _ core.Sink = (*Topic)(nil)
+var _ core.Sink = (*topicSink)(nil)
 
-// NewTopic returns a Topic publishing to name (projects/P/topics/T) through
+// newTopicSink returns a topicSink publishing to name (projects/P/topics/T) through
 // client. With ordering, messages carry core.Message.GroupID as ordering key
 // (conversation_id, else event_type), so a conversation's events are
 // delivered in the order they arrived. timeout bounds a publish's retries in
 // the background; it should match the receiver's PublishTimeout so that a
 // message the webhook answered 503 for is not published much later.
-func NewTopic(client *pubsub.Client, name string, ordering bool, timeout time.Duration) *Topic {
+func newTopicSink(client *pubsub.Client, name string, ordering bool, timeout time.Duration) *topicSink {
 	p := client.Publisher(name)
 	p.EnableMessageOrdering = ordering
 	// A webhook waits for its one message's acknowledgement before it
@@ -47,18 +47,18 @@ func NewTopic(client *pubsub.Client, name string, ordering bool, timeout time.Du
 	if timeout > 0 {
 		p.PublishSettings.Timeout = timeout
 	}
-	return &Topic{p: p, ordering: ordering}
+	return &topicSink{p: p, ordering: ordering}
 }
 
 // Limit is the size above which a message must be claim-checked: Pub/Sub's
 // limit less the topic name and framing.
-func (t *Topic) Limit() int {
-	return PubSubLimit - len(t.p.String()) - requestOverhead
+func (t *topicSink) Limit() int {
+	return pubSubLimit - len(t.p.String()) - requestOverhead
 }
 
 // Publish sends m with its attributes and waits for Pub/Sub's message id,
 // or for ctx to end.
-func (t *Topic) Publish(ctx context.Context, m *core.Message) (string, error) {
+func (t *topicSink) Publish(ctx context.Context, m *core.Message) (string, error) {
 	msg := &pubsub.Message{Data: m.Body, Attributes: m.Attributes()}
 	if t.ordering {
 		msg.OrderingKey = m.GroupID()
@@ -81,7 +81,7 @@ func (t *Topic) Publish(ctx context.Context, m *core.Message) (string, error) {
 // ElevenLabs sends them again. When we gave up waiting (the receiver's
 // timeout) the publish may still be retrying, and it pauses the key when it
 // fails; so resume after it is done, which the publisher's own timeout bounds.
-func (t *Topic) resumeWhenDone(res *pubsub.PublishResult, key string) {
+func (t *topicSink) resumeWhenDone(res *pubsub.PublishResult, key string) {
 	select {
 	case <-res.Ready():
 		t.p.ResumePublish(key)
@@ -94,4 +94,4 @@ func (t *Topic) resumeWhenDone(res *pubsub.PublishResult, key string) {
 }
 
 // Stop sends what is still outstanding and ends the publisher's goroutines.
-func (t *Topic) Stop() { t.p.Stop() }
+func (t *topicSink) Stop() { t.p.Stop() }

@@ -102,9 +102,10 @@ func (f Fetcher) Fetch(ctx context.Context, url string) ([]byte, error) {
 
 // ResolveMessage returns the verified webhook body a Pub/Sub message
 // carries: its Data, or, for a claim-checked message, the object its
-// pointer names, fetched through f and checked against the size and
-// SHA-256 the pointer promised (core.ErrClaimCheckMismatch if not).
-func ResolveMessage(ctx context.Context, m *pubsub.Message, f core.ObjectFetcher) ([]byte, error) {
+// pointer names, fetched through f (a [Fetcher]) and checked against the
+// size and SHA-256 the pointer promised (core.ErrClaimCheckMismatch if
+// not). lambda.ResolveMessage takes the same arguments for an SQS message.
+func ResolveMessage(ctx context.Context, f core.ObjectFetcher, m *pubsub.Message) ([]byte, error) {
 	return core.Resolve(ctx, m.Data, m.Attributes, f)
 }
 

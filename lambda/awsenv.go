@@ -23,7 +23,7 @@ import (
 // and a function never needs them because Lambda puts the execution role's
 // credentials in the environment.
 //
-// It reads, from the process environment as the SDK's clients do:
+// It reads, through getenv (os.Getenv when nil; New passes Options.Getenv):
 // AWS_REGION (else AWS_DEFAULT_REGION); AWS_ACCESS_KEY_ID,
 // AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN; AWS_ENDPOINT_URL and the
 // per-service AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_S3 and
@@ -32,12 +32,15 @@ import (
 // credentials in the environment it returns an error, and New fails closed
 // rather than sending unsigned requests. Retries are bounded so that the
 // publish timeout decides.
-func AWSConfigFromEnv() (aws.Config, error) {
-	region := os.Getenv("AWS_REGION")
-	if region == "" {
-		region = os.Getenv("AWS_DEFAULT_REGION")
+func AWSConfigFromEnv(getenv func(string) string) (aws.Config, error) {
+	if getenv == nil {
+		getenv = os.Getenv
 	}
-	key, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
+	region := getenv("AWS_REGION")
+	if region == "" {
+		region = getenv("AWS_DEFAULT_REGION")
+	}
+	key, secret := getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY")
 	var missing []string
 	if region == "" {
 		missing = append(missing, "AWS_REGION")
@@ -52,13 +55,13 @@ func AWSConfigFromEnv() (aws.Config, error) {
 		return aws.Config{}, fmt.Errorf("%w: %s not set; Lambda sets them from the function's execution role (elsewhere, export them, e.g. with `aws configure export-credentials --format env`)",
 			errAWSEnv, strings.Join(missing, ", "))
 	}
-	creds := credentials.NewStaticCredentialsProvider(key, secret, os.Getenv("AWS_SESSION_TOKEN"))
+	creds := credentials.NewStaticCredentialsProvider(key, secret, getenv("AWS_SESSION_TOKEN"))
 	creds.Source = []aws.CredentialSource{aws.CredentialSourceEnvVars}
 
 	// One client for every service, as LoadDefaultConfig makes, so SQS, S3
 	// and Secrets Manager share the connection pool.
 	client := awshttp.NewBuildableClient()
-	if path := os.Getenv("AWS_CA_BUNDLE"); path != "" {
+	if path := getenv("AWS_CA_BUNDLE"); path != "" {
 		pem, err := os.ReadFile(path)
 		if err != nil {
 			return aws.Config{}, fmt.Errorf("%w: AWS_CA_BUNDLE: %w", errAWSEnv, err)
@@ -81,9 +84,9 @@ func AWSConfigFromEnv() (aws.Config, error) {
 		HTTPClient:       client,
 		RetryMaxAttempts: sdkMaxAttempts,
 		// The clients look up AWS_ENDPOINT_URL_<SERVICE> through this.
-		ConfigSources: []any{serviceEndpoints{}},
+		ConfigSources: []any{serviceEndpoints{getenv}},
 	}
-	if u := os.Getenv("AWS_ENDPOINT_URL"); u != "" {
+	if u := getenv("AWS_ENDPOINT_URL"); u != "" {
 		cfg.BaseEndpoint = aws.String(u)
 	}
 	return cfg, nil
@@ -93,13 +96,17 @@ var errAWSEnv = errors.New("AWS SDK configuration")
 
 // serviceEndpoints gives the SDK's clients the per-service endpoint
 // variables: a client asks its configuration sources for
-// GetServiceBaseEndpoint with its SDK ID ("SQS", "S3", "Secrets Manager"),
-// which names AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_S3 and
-// AWS_ENDPOINT_URL_SECRETS_MANAGER.
-type serviceEndpoints struct{}
+// GetServiceBaseEndpoint with its SDK ID ("SQS", "S3", "Secrets Manager").
+// The SDK's own answer, config.EnvConfig's, reads the process environment
+// and comes only with the config package, whose cost at cold start is why
+// this file exists; so the naming is written out here, read through
+// getenv, and awsenv_test.go checks it against config.EnvConfig.
+type serviceEndpoints struct {
+	getenv func(string) string
+}
 
-func (serviceEndpoints) GetServiceBaseEndpoint(_ context.Context, sdkID string) (string, bool, error) {
+func (s serviceEndpoints) GetServiceBaseEndpoint(_ context.Context, sdkID string) (string, bool, error) {
 	name := "AWS_ENDPOINT_URL_" + strings.ReplaceAll(strings.ToUpper(sdkID), " ", "_")
-	u := os.Getenv(name)
+	u := s.getenv(name)
 	return u, u != "", nil
 }

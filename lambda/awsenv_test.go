@@ -8,14 +8,17 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"github.com/elevenrelay/elevenrelay/core"
+	"github.com/elevenrelay/elevenrelay/internal/envvar"
+	"github.com/elevenrelay/elevenrelay/internal/logging"
 	"github.com/stretchr/testify/require"
 )
 
@@ -42,7 +45,7 @@ func lambdaEnv(t *testing.T, env map[string]string) {
 func TestAWSConfigFromEnv(t *testing.T) {
 	t.Run("as Lambda sets it", func(t *testing.T) {
 		lambdaEnv(t, nil)
-		cfg, err := AWSConfigFromEnv()
+		cfg, err := AWSConfigFromEnv(nil)
 		require.NoError(t, err)
 		require.Equal(t, "eu-west-1", cfg.Region)
 		require.Equal(t, sdkMaxAttempts, cfg.RetryMaxAttempts)
@@ -55,7 +58,7 @@ func TestAWSConfigFromEnv(t *testing.T) {
 
 	t.Run("AWS_DEFAULT_REGION when AWS_REGION is unset", func(t *testing.T) {
 		lambdaEnv(t, map[string]string{"AWS_REGION": "", "AWS_DEFAULT_REGION": "ap-south-1"})
-		cfg, err := AWSConfigFromEnv()
+		cfg, err := AWSConfigFromEnv(nil)
 		require.NoError(t, err)
 		require.Equal(t, "ap-south-1", cfg.Region)
 	})
@@ -63,7 +66,7 @@ func TestAWSConfigFromEnv(t *testing.T) {
 	t.Run("endpoints: one for all, and per service", func(t *testing.T) {
 		lambdaEnv(t, map[string]string{"AWS_ENDPOINT_URL": "http://all:1", "AWS_ENDPOINT_URL_SQS": "http://sqs:2",
 			"AWS_ENDPOINT_URL_SECRETS_MANAGER": "http://sm:3"})
-		cfg, err := AWSConfigFromEnv()
+		cfg, err := AWSConfigFromEnv(nil)
 		require.NoError(t, err)
 		require.Equal(t, "http://sqs:2", aws.ToString(sqs.NewFromConfig(cfg).Options().BaseEndpoint))
 		require.Equal(t, "http://sm:3", aws.ToString(secretsmanager.NewFromConfig(cfg).Options().BaseEndpoint))
@@ -72,7 +75,7 @@ func TestAWSConfigFromEnv(t *testing.T) {
 
 	t.Run("only a service's endpoint", func(t *testing.T) {
 		lambdaEnv(t, map[string]string{"AWS_ENDPOINT_URL_S3": "http://s3:4"})
-		cfg, err := AWSConfigFromEnv()
+		cfg, err := AWSConfigFromEnv(nil)
 		require.NoError(t, err)
 		require.Equal(t, "http://s3:4", aws.ToString(s3.NewFromConfig(cfg).Options().BaseEndpoint))
 		require.Nil(t, sqs.NewFromConfig(cfg).Options().BaseEndpoint)
@@ -80,7 +83,7 @@ func TestAWSConfigFromEnv(t *testing.T) {
 
 	t.Run("no credentials or region: an error that names them", func(t *testing.T) {
 		lambdaEnv(t, map[string]string{"AWS_REGION": "", "AWS_SECRET_ACCESS_KEY": ""})
-		_, err := AWSConfigFromEnv()
+		_, err := AWSConfigFromEnv(nil)
 		require.ErrorIs(t, err, errAWSEnv)
 		require.ErrorContains(t, err, "AWS_REGION, AWS_SECRET_ACCESS_KEY not set")
 	})
@@ -96,9 +99,9 @@ func TestAWSConfigFromEnv(t *testing.T) {
 		bundle := filepath.Join(t.TempDir(), "ca.pem")
 		require.NoError(t, os.WriteFile(bundle, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600))
 		lambdaEnv(t, map[string]string{"AWS_ENDPOINT_URL": srv.URL, "AWS_CA_BUNDLE": bundle})
-		cfg, err := AWSConfigFromEnv()
+		cfg, err := AWSConfigFromEnv(nil)
 		require.NoError(t, err)
-		limit, err := QueueLimit(context.Background(), sqs.NewFromConfig(cfg), srv.URL+"/123456789012/q")
+		limit, err := queueLimit(context.Background(), sqs.NewFromConfig(cfg), srv.URL+"/123456789012/q")
 		require.NoError(t, err)
 		require.True(t, called.Load())
 		require.Equal(t, 2048, limit)
@@ -109,7 +112,7 @@ func TestAWSConfigFromEnv(t *testing.T) {
 		require.NoError(t, os.WriteFile(notPEM, []byte("nothing"), 0o600))
 		for _, path := range []string{filepath.Join(t.TempDir(), "missing.pem"), notPEM} {
 			lambdaEnv(t, map[string]string{"AWS_CA_BUNDLE": path})
-			_, err := AWSConfigFromEnv()
+			_, err := AWSConfigFromEnv(nil)
 			require.ErrorIs(t, err, errAWSEnv)
 			require.ErrorContains(t, err, "AWS_CA_BUNDLE")
 		}
@@ -121,9 +124,28 @@ func TestAWSConfigFromEnv(t *testing.T) {
 func TestNewWithoutAWSCredentials(t *testing.T) {
 	lambdaEnv(t, map[string]string{"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""})
 	var logs bytes.Buffer
-	env := map[string]string{core.EnvSecret: testSecret, core.EnvSQSQueueURL: "https://sqs.eu-west-1.amazonaws.com/123456789012/q"}
-	h := New(context.Background(), Options{Getenv: func(k string) string { return env[k] }, Logger: core.NewLogger(&logs, 0)})
+	env := map[string]string{envvar.Secret: testSecret, envvar.SQSQueueURL: "https://sqs.eu-west-1.amazonaws.com/123456789012/q"}
+	h := New(context.Background(), Options{Getenv: func(k string) string { return env[k] }, Logger: logging.New(&logs, 0)})
 	require.Error(t, h.Receiver.Err)
 	require.ErrorIs(t, h.Receiver.Err, errAWSEnv)
 	require.Contains(t, logs.String(), "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY not set")
+}
+
+// The per-service endpoint variables are named as the SDK's config package
+// names them (which the bootstrap does not link), and read through getenv.
+func TestServiceEndpointsMatchTheSDK(t *testing.T) {
+	vars := map[string]string{}
+	for _, id := range []string{"SQS", "S3", "Secrets Manager"} {
+		name := "AWS_ENDPOINT_URL_" + strings.ReplaceAll(strings.ToUpper(id), " ", "_")
+		t.Setenv(name, "http://127.0.0.1:9/"+id)
+		vars[name] = "http://127.0.0.1:9/" + id
+	}
+	ours := serviceEndpoints{getenv: func(k string) string { return vars[k] }}
+	for _, id := range []string{"SQS", "S3", "Secrets Manager", "STS"} {
+		want, wantOK, err := config.EnvConfig{}.GetServiceBaseEndpoint(context.Background(), id)
+		require.NoError(t, err)
+		got, ok, err := ours.GetServiceBaseEndpoint(context.Background(), id)
+		require.NoError(t, err)
+		require.Equal(t, [2]any{want, wantOK}, [2]any{got, ok}, id)
+	}
 }

@@ -82,3 +82,33 @@ func BenchmarkHMAC(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDecodeEvent is the event decode alone on post-call audio bodies
+// inside a payload 2.0 event, the body as JSON text (its quotes escaped) and
+// base64-encoded: the part of an invocation the JSON scanner costs.
+func BenchmarkDecodeEvent(b *testing.B) {
+	for _, size := range []struct {
+		name string
+		n    int
+	}{{"1MiB", 1 << 20}, {"6MiB", 6 << 20}} {
+		body := audioBody(size.n)
+		for _, b64 := range []bool{false, true} {
+			name := size.name + "/text"
+			if b64 {
+				name = size.name + "/base64"
+			}
+			event := v2Event(b, body, map[string]string{"content-type": "application/json"}, b64)
+			b.Run(name, func(b *testing.B) {
+				b.SetBytes(int64(len(event)))
+				b.ReportAllocs()
+				for b.Loop() {
+					ev, err := decodeEvent(event)
+					if err != nil || ev.shape != shapeV2 {
+						b.Fatal(err)
+					}
+					ev.release()
+				}
+			})
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/elevenrelay/elevenrelay/core"
+	"github.com/elevenrelay/elevenrelay/internal/jsonscan"
 )
 
 // reference decodes payload as the given shape with encoding/json into the
@@ -237,4 +238,26 @@ func FuzzDecodeEvent(f *testing.F) {
 			t.Fatalf("a payload 2.0 event was not read as one: %v", err)
 		}
 	})
+}
+
+// TestDecodeEventDeepNesting: nesting beyond jsonscan.MaxDepth is not walked
+// by the fast path; encoding/json, within its own limit, still reads the
+// event, and beyond that limit the event is refused.
+func TestDecodeEventDeepNesting(t *testing.T) {
+	nested := func(n int) []byte {
+		return []byte(`{"version":"2.0","body":"b","x":` + strings.Repeat("[", n) + strings.Repeat("]", n) + `}`)
+	}
+	if _, ok := decodeFast(nested(jsonscan.MaxDepth)); !ok {
+		t.Fatal("fast path refused nesting within the limit")
+	}
+	if _, ok := decodeFast(nested(jsonscan.MaxDepth + 1)); ok {
+		t.Fatal("fast path walked nesting beyond the limit")
+	}
+	ev, err := decodeEvent(nested(jsonscan.MaxDepth + 1))
+	if err != nil || ev.shape != shapeV2 || string(ev.body) != "b" {
+		t.Fatalf("decodeEvent = %+v, %v", ev, err)
+	}
+	if _, err := decodeEvent(nested(20000)); !errors.Is(err, ErrUnsupportedEvent) {
+		t.Fatalf("decodeEvent of 20000 levels: %v", err)
+	}
 }

@@ -13,11 +13,12 @@ import (
 // ElevenLabs signed it, whether the receiver queued it directly or, being
 // too large for the queue, through the S3 claim-check bucket. Deployed, the
 // client is s3.NewFromConfig(cfg), made once at start-up.
-func ExampleResolveSQSMessage() {
+func ExampleResolveMessage() {
 	var client *s3.Client // used only for claim-checked messages
+	fetcher := lambda.NewS3Fetcher(client)
 	consume := func(ctx context.Context, e events.SQSEvent) error {
 		for _, msg := range e.Records {
-			body, err := lambda.ResolveSQSMessage(ctx, client, msg)
+			body, err := lambda.ResolveMessage(ctx, fetcher, msg)
 			if err != nil {
 				return err // the message returns to the queue and is retried
 			}

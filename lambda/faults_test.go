@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/elevenrelay/elevenrelay/core"
+	"github.com/elevenrelay/elevenrelay/internal/envvar"
+	"github.com/elevenrelay/elevenrelay/internal/logging"
 	"github.com/elevenrelay/elevenrelay/internal/testenv"
 	"github.com/stretchr/testify/require"
 )
@@ -32,7 +35,7 @@ func TestFaults(t *testing.T) {
 	testenv.AWSEnv(t, moto.Endpoint)
 	motoAddr := strings.TrimPrefix(moto.Endpoint, "http://")
 	ctx := context.Background()
-	direct, err := AWSConfigFromEnv()
+	direct, err := AWSConfigFromEnv(nil)
 	require.NoError(t, err)
 	c := awsClients{cfg: direct, sqs: sqs.NewFromConfig(direct)}
 	c.s3 = s3.NewFromConfig(direct, func(o *s3.Options) { o.UsePathStyle = true })
@@ -49,14 +52,21 @@ func TestFaults(t *testing.T) {
 		if s3Proxy != nil {
 			t.Setenv("AWS_ENDPOINT_URL_S3", "http://"+s3Proxy.Addr)
 		}
-		env[core.EnvSecret] = testSecret
-		return New(ctx, Options{Getenv: func(k string) string { return env[k] }, Logger: core.NewLogger(io.Discard, 0)})
+		env[envvar.Secret] = testSecret
+		// The AWS SDK's variables, proxies included, come from the process.
+		getenv := func(k string) string {
+			if v, ok := env[k]; ok {
+				return v
+			}
+			return os.Getenv(k)
+		}
+		return New(ctx, Options{Getenv: getenv, Logger: logging.New(io.Discard, 0)})
 	}
 
 	t.Run("queue down in the middle of concurrent requests", func(t *testing.T) {
 		proxy := testenv.StartProxy(t, motoAddr)
 		q := c.queue(t, "mid-run", nil)
-		h := handler(t, proxy, nil, map[string]string{core.EnvSQSQueueURL: q, core.EnvPublishTimeout: "2s"})
+		h := handler(t, proxy, nil, map[string]string{envvar.SQSQueueURL: q, envvar.PublishTimeout: "2s"})
 		const n, workers = 36, 6
 		answers := make([]faultAnswer, n)
 		proxy.Outage(n, workers, func(i int) {
@@ -89,7 +99,7 @@ func TestFaults(t *testing.T) {
 	t.Run("queue slower than PUBLISH_TIMEOUT: 503 within about the timeout", func(t *testing.T) {
 		proxy := testenv.StartProxy(t, motoAddr)
 		q := c.queue(t, "slow", nil)
-		h := handler(t, proxy, nil, map[string]string{core.EnvSQSQueueURL: q, core.EnvPublishTimeout: "1s"})
+		h := handler(t, proxy, nil, map[string]string{envvar.SQSQueueURL: q, envvar.PublishTimeout: "1s"})
 		proxy.Slow(3 * time.Second)
 		defer proxy.Slow(0)
 		for range 3 {
@@ -105,8 +115,8 @@ func TestFaults(t *testing.T) {
 		s3Proxy := testenv.StartProxy(t, motoAddr)
 		q := c.queue(t, "store-down", nil)
 		bucket := c.bucket(t, "store-down")
-		h := handler(t, nil, s3Proxy, map[string]string{core.EnvSQSQueueURL: q, core.EnvClaimCheck: bucket,
-			core.EnvClaimCheckLimit: "4096", core.EnvPublishTimeout: "2s"})
+		h := handler(t, nil, s3Proxy, map[string]string{envvar.SQSQueueURL: q, envvar.ClaimCheckBucket: bucket,
+			envvar.ClaimCheckThreshold: "4096", envvar.PublishTimeout: "2s"})
 		s3Proxy.Down()
 		large := invokeAsync(h, audio)
 		require.NoError(t, large.err)
@@ -120,7 +130,7 @@ func TestFaults(t *testing.T) {
 	t.Run("retry after recovery: queued again on a standard queue", func(t *testing.T) {
 		proxy := testenv.StartProxy(t, motoAddr)
 		q := c.queue(t, "retry-standard", nil)
-		h := handler(t, proxy, nil, map[string]string{core.EnvSQSQueueURL: q, core.EnvPublishTimeout: "2s"})
+		h := handler(t, proxy, nil, map[string]string{envvar.SQSQueueURL: q, envvar.PublishTimeout: "2s"})
 		proxy.Down()
 		require.Equal(t, 503, invokeAsync(h, transcription).Status)
 		proxy.Up()
@@ -135,7 +145,7 @@ func TestFaults(t *testing.T) {
 		// so the same MessageDeduplicationId (content_sha256): one message.
 		proxy := testenv.StartProxy(t, motoAddr)
 		q := c.queue(t, "retry.fifo", map[string]string{"FifoQueue": "true"})
-		h := handler(t, proxy, nil, map[string]string{core.EnvSQSQueueURL: q, core.EnvPublishTimeout: "1s"})
+		h := handler(t, proxy, nil, map[string]string{envvar.SQSQueueURL: q, envvar.PublishTimeout: "1s"})
 		proxy.Slow(2 * time.Second)
 		first := time.Now()
 		require.Equal(t, 503, invokeAsync(h, transcription).Status)

@@ -1,7 +1,6 @@
 package lambda
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -61,26 +60,16 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 		req.Body = body
 	}
 	res := h.Receiver.Handle(ctx, req)
-	if bodyUnused(res) {
+	// After a 5xx or a spill a timed-out queue call may still be running
+	// with the body: its buffer is then left to the garbage collector.
+	if res.BodyReleased {
 		ev.release()
 	}
 	return encodeResponse(res)
 }
 
-// bodyUnused reports whether, after an answer, nothing can still read the
-// request's body: it was refused (4xx) before or by the queue, or the queue
-// accepted it. After a 5xx or a spill, a timed-out queue call may still be
-// running with the body, so its buffer is left to the garbage collector.
-// Sinks must not keep a message's body after Publish returns.
-func bodyUnused(res core.Response) bool {
-	if res.Status >= 400 && res.Status < 500 {
-		return true
-	}
-	return res.Status == 200 && bytes.HasPrefix(res.Body, []byte(`{"status":"accepted"`))
-}
-
 // headerMap merges the single- and multi-value headers. REST APIs send both,
-// holding the same values; core.HeaderValue treats a repeat of one value as
+// holding the same values; the Receiver treats a repeat of one value as
 // one, and two different signature values as the conflict they are.
 func headerMap(ev httpEvent) map[string][]string {
 	m := make(map[string][]string, len(ev.headers)+len(ev.multiValueHeaders))

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/elevenrelay/elevenrelay/core"
+	"github.com/elevenrelay/elevenrelay/internal/logging"
 	"github.com/stretchr/testify/require"
 )
 
@@ -39,7 +40,7 @@ func testHandler(t testing.TB, sink core.Sink, logs *bytes.Buffer) *Handler {
 	t.Helper()
 	v, err := core.NewVerifier([]string{testSecret}, core.VerifierOptions{})
 	require.NoError(t, err)
-	return &Handler{Receiver: &core.Receiver{Verifier: v, Sink: sink, Logger: core.NewLogger(logs, 0)}}
+	return &Handler{Receiver: &core.Receiver{Verifier: v, Sink: sink, Logger: logging.New(logs, 0)}}
 }
 
 // v2Event is an HTTP API event carrying body with the given headers.
@@ -142,7 +143,7 @@ func TestHandlerFailsClosed(t *testing.T) {
 	sig := core.Sign(testSecret, time.Now(), body)
 	for _, payload := range [][]byte{v2Event(t, body, map[string]string{"elevenlabs-signature": sig}, false), []byte("junk")} {
 		var logs bytes.Buffer
-		h := &Handler{Receiver: &core.Receiver{Sink: &recordingSink{}, Logger: core.NewLogger(&logs, 0)}}
+		h := &Handler{Receiver: &core.Receiver{Sink: &recordingSink{}, Logger: logging.New(&logs, 0)}}
 		out, err := h.Invoke(context.Background(), payload)
 		require.NoError(t, err)
 		require.JSONEq(t, `{"statusCode":500,"headers":{"Content-Type":"application/json"},"body":"{\"error\":\"Webhook secret not configured\"}","isBase64Encoded":false}`, string(out))

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/elevenrelay/elevenrelay/core"
 	"github.com/elevenrelay/elevenrelay/internal/hostile"
+	"github.com/elevenrelay/elevenrelay/internal/logging"
 	"github.com/stretchr/testify/require"
 )
 
@@ -129,7 +130,7 @@ func BenchmarkHostileInvoke(b *testing.B) {
 		for shape, event := range hostileEvents(b, tc, i, time.Now()) {
 			b.Run(tc.Name+"/"+shape, func(b *testing.B) {
 				h := testHandler(b, nopSink{}, &bytes.Buffer{})
-				h.Receiver.Logger = core.NewLogger(io.Discard, 0)
+				h.Receiver.Logger = logging.New(io.Discard, 0)
 				b.SetBytes(int64(len(event)))
 				b.ReportAllocs()
 				for b.Loop() {

@@ -22,6 +22,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/elevenrelay/elevenrelay/core"
+	"github.com/elevenrelay/elevenrelay/internal/envvar"
+	"github.com/elevenrelay/elevenrelay/internal/logging"
 	"github.com/elevenrelay/elevenrelay/internal/testenv"
 	"github.com/stretchr/testify/require"
 )
@@ -85,7 +87,7 @@ func (c awsClients) receive(t *testing.T, queueURL string) []types.Message {
 func newHandler(t *testing.T, c awsClients, env map[string]string) (*Handler, *bytes.Buffer) {
 	t.Helper()
 	logs := &bytes.Buffer{}
-	h := New(context.Background(), Options{Getenv: func(k string) string { return env[k] }, Logger: core.NewLogger(logs, -4), AWS: &c.cfg})
+	h := New(context.Background(), Options{Getenv: func(k string) string { return env[k] }, Logger: logging.New(logs, -4), AWS: &c.cfg})
 	return h, logs
 }
 
@@ -123,14 +125,14 @@ func wantAttributes(t *testing.T, got map[string]types.MessageAttributeValue, bo
 		require.Equal(t, "String", aws.ToString(v.DataType), k)
 		attrs[k] = aws.ToString(v.StringValue)
 	}
-	ev := core.ParseEvent(body)
+	ev := core.NewMessage(body, core.Signature{}, time.Time{})
 	received, err := time.Parse(time.RFC3339, attrs[core.AttrReceivedAt])
 	require.NoError(t, err)
 	require.WithinDuration(t, time.Now(), received, time.Minute)
 	require.Regexp(t, `^\d+$`, attrs[core.AttrSignatureTimestamp])
 	want := map[string]string{
-		core.AttrEventType:          ev.Type,
-		core.AttrEventTimestamp:     ev.Timestamp,
+		core.AttrEventType:          ev.EventType,
+		core.AttrEventTimestamp:     ev.EventTimestamp,
 		core.AttrSignatureTimestamp: attrs[core.AttrSignatureTimestamp],
 		core.AttrContentSHA256:      sha(body),
 		core.AttrReceivedAt:         attrs[core.AttrReceivedAt],
@@ -161,10 +163,10 @@ func wantMetadata(t *testing.T, c awsClients, bucket, key string, body []byte) {
 	}
 	head, err := c.s3.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	require.NoError(t, err)
-	attrs := Attributes(head.Metadata)
+	attrs := metadataAttributes(head.Metadata)
 	require.Equal(t, sha(body), attrs[core.AttrContentSHA256])
-	require.Equal(t, core.ParseEvent(body).Type, attrs[core.AttrEventType])
-	require.Equal(t, core.ParseEvent(body).ConversationID, attrs[core.AttrConversationID])
+	require.Equal(t, core.NewMessage(body, core.Signature{}, time.Time{}).EventType, attrs[core.AttrEventType])
+	require.Equal(t, core.NewMessage(body, core.Signature{}, time.Time{}).ConversationID, attrs[core.AttrConversationID])
 	require.NotEmpty(t, attrs[core.AttrReceivedAt])
 	require.NotEmpty(t, attrs[core.AttrSignatureTimestamp])
 }
@@ -215,7 +217,7 @@ func TestWithMoto(t *testing.T) {
 
 	t.Run("standard queue gets the bytes and every attribute", func(t *testing.T) {
 		q := c.queue(t, "standard", nil)
-		h, logs := newHandler(t, c, map[string]string{core.EnvSecret: testSecret, core.EnvSQSQueueURL: q})
+		h, logs := newHandler(t, c, map[string]string{envvar.Secret: testSecret, envvar.SQSQueueURL: q})
 		for _, body := range [][]byte{transcription, audio} {
 			a := invoke(t, h, signedV2(t, testSecret, body))
 			require.Equal(t, 200, a.Status)
@@ -234,7 +236,7 @@ func TestWithMoto(t *testing.T) {
 
 	t.Run("fifo queue: a duplicate body within 5 minutes is one message", func(t *testing.T) {
 		q := c.queue(t, "events.fifo", map[string]string{"FifoQueue": "true"})
-		h, _ := newHandler(t, c, map[string]string{core.EnvSecret: testSecret, core.EnvSQSQueueURL: q})
+		h, _ := newHandler(t, c, map[string]string{envvar.Secret: testSecret, envvar.SQSQueueURL: q})
 		for range 2 {
 			a := invoke(t, h, signedV2(t, testSecret, transcription))
 			require.Equal(t, 200, a.Status)
@@ -245,13 +247,13 @@ func TestWithMoto(t *testing.T) {
 		require.Equal(t, string(transcription), aws.ToString(msgs[0].Body))
 		wantAttributes(t, msgs[0].MessageAttributes, transcription, "")
 		require.Equal(t, sha(transcription), msgs[0].Attributes["MessageDeduplicationId"])
-		require.Equal(t, core.ParseEvent(transcription).ConversationID, msgs[0].Attributes["MessageGroupId"])
+		require.Equal(t, core.NewMessage(transcription, core.Signature{}, time.Time{}).ConversationID, msgs[0].Attributes["MessageGroupId"])
 	})
 
 	t.Run("claim check through S3 when the body exceeds the queue's own limit", func(t *testing.T) {
 		q := c.queue(t, "small", map[string]string{"MaximumMessageSize": "2048"})
 		bucket := c.bucket(t, "claim-check")
-		h, logs := newHandler(t, c, map[string]string{core.EnvSecret: testSecret, core.EnvSQSQueueURL: q, core.EnvClaimCheck: bucket})
+		h, logs := newHandler(t, c, map[string]string{envvar.Secret: testSecret, envvar.SQSQueueURL: q, envvar.ClaimCheckBucket: bucket})
 		require.Contains(t, logs.String(), `"queue_limit_bytes":2048`)
 		a := invoke(t, h, signedV2(t, testSecret, transcription))
 		require.Equal(t, 200, a.Status)
@@ -269,24 +271,24 @@ func TestWithMoto(t *testing.T) {
 		require.Equal(t, transcription, stored)
 		wantMetadata(t, c, bucket, key, transcription)
 
-		got, err := ResolveSQSMessage(ctx, c.s3, sqsEvent(msgs[0]))
+		got, err := ResolveMessage(ctx, NewS3Fetcher(c.s3), sqsEvent(msgs[0]))
 		require.NoError(t, err)
 		require.Equal(t, transcription, got)
-		got, err = ResolveMessage(ctx, c.s3, msgs[0])
+		got, err = ResolveReceivedMessage(ctx, NewS3Fetcher(c.s3), msgs[0])
 		require.NoError(t, err)
 		require.Equal(t, transcription, got)
 
 		// A changed object is refused, not passed on.
 		_, err = c.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(bytes.ToUpper(transcription))})
 		require.NoError(t, err)
-		_, err = ResolveSQSMessage(ctx, c.s3, sqsEvent(msgs[0]))
+		_, err = ResolveMessage(ctx, NewS3Fetcher(c.s3), sqsEvent(msgs[0]))
 		require.ErrorIs(t, err, core.ErrClaimCheckMismatch)
 	})
 
 	t.Run("CLAIM_CHECK_THRESHOLD_BYTES lowers the limit", func(t *testing.T) {
 		q := c.queue(t, "threshold", nil)
 		bucket := c.bucket(t, "threshold-bucket")
-		h, _ := newHandler(t, c, map[string]string{core.EnvSecret: testSecret, core.EnvSQSQueueURL: q, core.EnvClaimCheck: bucket, core.EnvClaimCheckLimit: "4096"})
+		h, _ := newHandler(t, c, map[string]string{envvar.Secret: testSecret, envvar.SQSQueueURL: q, envvar.ClaimCheckBucket: bucket, envvar.ClaimCheckThreshold: "4096"})
 		require.Equal(t, 200, invoke(t, h, signedV2(t, testSecret, audio)).Status)
 		require.Equal(t, 200, invoke(t, h, signedV2(t, testSecret, transcription)).Status)
 		claimed := map[string]bool{}
@@ -299,7 +301,7 @@ func TestWithMoto(t *testing.T) {
 
 	t.Run("too large without a bucket: 413 and a log line saying what to set", func(t *testing.T) {
 		q := c.queue(t, "small-no-bucket", map[string]string{"MaximumMessageSize": "1024"})
-		h, logs := newHandler(t, c, map[string]string{core.EnvSecret: testSecret, core.EnvSQSQueueURL: q})
+		h, logs := newHandler(t, c, map[string]string{envvar.Secret: testSecret, envvar.SQSQueueURL: q})
 		a := invoke(t, h, signedV2(t, testSecret, transcription))
 		require.Equal(t, 413, a.Status)
 		require.Contains(t, logs.String(), "set CLAIM_CHECK_BUCKET")
@@ -310,7 +312,7 @@ func TestWithMoto(t *testing.T) {
 		q := c.queue(t, "secret", nil)
 		out, err := c.sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("webhook"), SecretString: aws.String("wsec_old, wsec_new")})
 		require.NoError(t, err)
-		h, logs := newHandler(t, c, map[string]string{core.EnvSecretARN: *out.ARN, core.EnvSQSQueueURL: q})
+		h, logs := newHandler(t, c, map[string]string{envvar.SecretARN: *out.ARN, envvar.SQSQueueURL: q})
 		require.Contains(t, logs.String(), `"secret_from":"ELEVENLABS_WEBHOOK_SECRET_ARN","secrets":2`)
 		require.Equal(t, 200, invoke(t, h, signedV2(t, "wsec_new", transcription)).Status)
 		require.Equal(t, 200, invoke(t, h, signedV2(t, "wsec_old", transcription)).Status)
@@ -328,11 +330,11 @@ func TestWithMoto(t *testing.T) {
 			wantLog string
 			want    string
 		}{
-			{"unreadable secret", map[string]string{core.EnvSecretARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:missing-AbCdEf", core.EnvSQSQueueURL: q},
+			{"unreadable secret", map[string]string{envvar.SecretARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:missing-AbCdEf", envvar.SQSQueueURL: q},
 				"ELEVENLABS_WEBHOOK_SECRET_ARN=arn:aws:secretsmanager:us-east-1:123456789012:secret:missing-AbCdEf: secretsmanager GetSecretValue", "configuration unusable"},
-			{"no secret", map[string]string{core.EnvSQSQueueURL: q}, "set ELEVENLABS_WEBHOOK_SECRET, or ELEVENLABS_WEBHOOK_SECRET_ARN", "Webhook secret not configured"},
-			{"no queue", map[string]string{core.EnvSecret: testSecret}, "set SQS_QUEUE_URL", "configuration unusable"},
-			{"bad configuration", map[string]string{core.EnvSecret: testSecret, core.EnvSQSQueueURL: q, core.EnvTolerance: "soon"},
+			{"no secret", map[string]string{envvar.SQSQueueURL: q}, "set ELEVENLABS_WEBHOOK_SECRET, or ELEVENLABS_WEBHOOK_SECRET_ARN", "Webhook secret not configured"},
+			{"no queue", map[string]string{envvar.Secret: testSecret}, "set SQS_QUEUE_URL", "configuration unusable"},
+			{"bad configuration", map[string]string{envvar.Secret: testSecret, envvar.SQSQueueURL: q, envvar.Tolerance: "soon"},
 				`WEBHOOK_TOLERANCE=\"soon\"`, "configuration unusable"},
 		}
 		for _, tt := range tests {
@@ -353,7 +355,7 @@ func TestWithMoto(t *testing.T) {
 	t.Run("queue fails, body spilled to the bucket", func(t *testing.T) {
 		bucket := c.bucket(t, "spill-bucket")
 		missing := strings.TrimSuffix(c.queue(t, "exists", nil), "exists") + "does-not-exist"
-		h, _ := newHandler(t, c, map[string]string{core.EnvSecret: testSecret, core.EnvSQSQueueURL: missing, core.EnvClaimCheck: bucket})
+		h, _ := newHandler(t, c, map[string]string{envvar.Secret: testSecret, envvar.SQSQueueURL: missing, envvar.ClaimCheckBucket: bucket})
 		a := invoke(t, h, signedV2(t, testSecret, transcription))
 		require.Equal(t, 200, a.Status)
 		require.Equal(t, "spilled", a.Body["status"])
@@ -374,9 +376,10 @@ func TestWithMoto(t *testing.T) {
 		got, meta, err := src.Get(ctx, key)
 		require.NoError(t, err)
 		require.Equal(t, transcription, got)
-		m := core.MessageFromAttributes(got, meta)
-		want := core.NewMessage(transcription, core.Signature{Timestamp: meta[core.AttrSignatureTimestamp]}, m.ReceivedAt)
-		require.Equal(t, want.Attributes(), m.Attributes())
+		receivedAt, err := time.Parse(time.RFC3339, meta[core.AttrReceivedAt])
+		require.NoError(t, err)
+		want := core.NewMessage(transcription, core.Signature{Timestamp: meta[core.AttrSignatureTimestamp]}, receivedAt)
+		require.Equal(t, want.Attributes(), meta)
 		require.NoError(t, src.Delete(ctx, key))
 		keys, err = src.List(ctx, core.SpillPrefix)
 		require.NoError(t, err)
@@ -390,13 +393,13 @@ func TestWithMoto(t *testing.T) {
 		down.cfg = c.cfg.Copy()
 		down.cfg.BaseEndpoint = aws.String("http://127.0.0.1:" + itoa(testenv.FreePort(t)))
 		q := c.queue(t, "unreachable", nil)
-		h, logs := newHandler(t, down, map[string]string{core.EnvSecret: testSecret, core.EnvSQSQueueURL: q, core.EnvClaimCheck: "unreachable-bucket", core.EnvPublishTimeout: "3s"})
+		h, logs := newHandler(t, down, map[string]string{envvar.Secret: testSecret, envvar.SQSQueueURL: q, envvar.ClaimCheckBucket: "unreachable-bucket", envvar.PublishTimeout: "3s"})
 		require.Contains(t, logs.String(), "cannot read the queue's MaximumMessageSize")
 		start := time.Now()
 		a := invoke(t, h, signedV2(t, testSecret, transcription))
 		require.Equal(t, 503, a.Status)
 		require.Equal(t, "queue unavailable: retry later", a.Body["error"])
-		require.Less(t, time.Since(start), 3*time.Second+core.DefaultSpillTimeout+time.Second, "the timeouts must bound the calls")
+		require.Less(t, time.Since(start), 3*time.Second+5*time.Second+time.Second, "the timeouts (publish 3 s, the spill's default 5 s) must bound the calls")
 		require.Contains(t, logs.String(), "spill failed too")
 	})
 }

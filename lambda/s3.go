@@ -3,6 +3,7 @@ package lambda
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -20,7 +21,7 @@ type S3PutObjectAPI interface {
 // S3Store writes objects to one bucket: claim-checked bodies under
 // elevenlabs/ and, when the queue is down, spilled bodies under spill/. The
 // message attributes go with each object as user metadata, named with "-"
-// for "_" (x-amz-meta-content-sha256): see S3Metadata.
+// for "_" (x-amz-meta-content-sha256): see s3Metadata.
 type S3Store struct {
 	client S3PutObjectAPI
 	bucket string
@@ -44,7 +45,7 @@ func (s *S3Store) Put(ctx context.Context, key string, body []byte, meta map[str
 		Body:          bytes.NewReader(body),
 		ContentLength: aws.Int64(int64(len(body))),
 		ContentType:   aws.String("application/json"),
-		Metadata:      S3Metadata(meta),
+		Metadata:      s3Metadata(meta),
 	})
 	if err != nil {
 		return fmt.Errorf("s3 PutObject s3://%s/%s: %w", s.bucket, key, err)
@@ -52,13 +53,13 @@ func (s *S3Store) Put(ctx context.Context, key string, body []byte, meta map[str
 	return nil
 }
 
-// S3Metadata names the message attributes as S3 user metadata: "_" becomes
+// s3Metadata names the message attributes as S3 user metadata: "_" becomes
 // "-" (x-amz-meta-content-sha256). S3 keeps underscores in header names,
 // but HTTP servers in front of S3-compatible stores (nginx by default,
 // moto's werkzeug) drop such headers without a word, and the spilled
-// object would lose the attributes that replay needs. Attributes reads
+// object would lose the attributes that replay needs. metadataAttributes reads
 // them back.
-func S3Metadata(attrs map[string]string) map[string]string {
+func s3Metadata(attrs map[string]string) map[string]string {
 	m := make(map[string]string, len(attrs))
 	for k, v := range attrs {
 		m[strings.ReplaceAll(k, "_", "-")] = v
@@ -66,10 +67,10 @@ func S3Metadata(attrs map[string]string) map[string]string {
 	return m
 }
 
-// Attributes is the inverse of S3Metadata: the message attributes of an
+// metadataAttributes is the inverse of s3Metadata: the message attributes of an
 // object's user metadata (as GetObject or HeadObject return it, names
 // lower-cased). Attribute names have no "-", so every "-" was a "_".
-func Attributes(meta map[string]string) map[string]string {
+func metadataAttributes(meta map[string]string) map[string]string {
 	a := make(map[string]string, len(meta))
 	for k, v := range meta {
 		a[strings.ReplaceAll(strings.ToLower(k), "-", "_")] = v
@@ -90,10 +91,22 @@ type S3Fetcher struct {
 var _ core.ObjectFetcher = (*S3Fetcher)(nil)
 
 // NewS3Fetcher returns a fetcher reading through client (an *s3.Client).
-func NewS3Fetcher(client S3GetObjectAPI) *S3Fetcher { return &S3Fetcher{client: client} }
+func NewS3Fetcher(client S3GetObjectAPI) *S3Fetcher {
+	if c, ok := client.(*s3.Client); ok && c == nil {
+		client = nil // a nil *s3.Client in the interface is still no client
+	}
+	return &S3Fetcher{client: client}
+}
+
+// errNoS3Client is a fetch through a fetcher made without a client: a
+// consumer that met a claim check with no claim-check bucket configured.
+var errNoS3Client = errors.New("no S3 client given to fetch the claim check with")
 
 // Fetch returns the object at url, which must be s3://bucket/key.
 func (f *S3Fetcher) Fetch(ctx context.Context, url string) ([]byte, error) {
+	if f == nil || f.client == nil {
+		return nil, errNoS3Client // core.Resolve names the URL
+	}
 	bucket, key, err := parseS3URL(url)
 	if err != nil {
 		return nil, err
@@ -183,7 +196,7 @@ func (s *S3SpillSource) Get(ctx context.Context, key string) ([]byte, map[string
 	if err != nil {
 		return nil, nil, fmt.Errorf("s3 GetObject s3://%s/%s: reading: %w", s.bucket, key, err)
 	}
-	return b, Attributes(out.Metadata), nil
+	return b, metadataAttributes(out.Metadata), nil
 }
 
 // Delete removes the object.

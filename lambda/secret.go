@@ -8,17 +8,19 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/elevenrelay/elevenrelay/internal/envvar"
 )
 
-// GetSecretValueAPI is the part of the Secrets Manager client that LoadSecrets uses.
-type GetSecretValueAPI interface {
+// secretsAPI is the part of the Secrets Manager client that loadSecrets uses.
+type secretsAPI interface {
 	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
 }
 
-// LoadSecrets reads the webhook secrets from the Secrets Manager secret arn:
+// loadSecrets reads the webhook secrets from the Secrets Manager secret arn:
 // its plain-text value, one secret or several separated by commas while a
 // rotation is under way.
-func LoadSecrets(ctx context.Context, client GetSecretValueAPI, arn string) ([]string, error) {
+func loadSecrets(ctx context.Context, client secretsAPI, arn string) ([]string, error) {
 	out, err := client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
 	if err != nil {
 		return nil, fmt.Errorf("secretsmanager GetSecretValue: %w", err)
@@ -31,12 +33,7 @@ func LoadSecrets(ctx context.Context, client GetSecretValueAPI, arn string) ([]s
 		// A key/value secret would otherwise become one long, wrong key.
 		return nil, errors.New("secretsmanager GetSecretValue: the secret is JSON; store the webhook secret as plain text (several separated by commas)")
 	}
-	var secrets []string
-	for _, s := range strings.Split(v, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			secrets = append(secrets, s)
-		}
-	}
+	secrets := envvar.SplitSecrets(v)
 	if len(secrets) == 0 {
 		return nil, errors.New("secretsmanager GetSecretValue: the secret is empty")
 	}

@@ -3,6 +3,7 @@ package lambda
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"time"
@@ -12,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/elevenrelay/elevenrelay/core"
+	"github.com/elevenrelay/elevenrelay/internal/envvar"
+	"github.com/elevenrelay/elevenrelay/internal/logging"
 )
 
 // DefaultMaxBodyBytes caps bodies when WEBHOOK_MAX_BODY_BYTES is not set:
@@ -31,17 +34,47 @@ const sdkMaxAttempts = 3
 // queue's size limit). Lambda allows the whole init phase 10 s.
 const startupTimeout = 3 * time.Second
 
-// Options adjusts New. The zero value is what the deployed function uses.
+// Options adjusts New and NewQueue. The zero value is what the deployed
+// function uses. gcf.Options has the same fields, less AWS.
 type Options struct {
-	// Getenv reads the configuration; nil means os.Getenv.
+	// Getenv reads the configuration and the AWS SDK's variables; nil means
+	// os.Getenv.
 	Getenv func(string) string
 	// Logger gets the start-up lines and one line per request; nil means
-	// JSON lines on standard output at LOG_LEVEL.
+	// JSON lines on LogWriter at LOG_LEVEL.
 	Logger *slog.Logger
-	// AWS is the SDK configuration; nil means AWSConfigFromEnv, which
-	// reads AWS_REGION, AWS_ENDPOINT_URL and the function's role from the
-	// variables Lambda sets.
+	// LogWriter is where the default Logger writes; nil means standard
+	// output, which Lambda sends to CloudWatch Logs.
+	LogWriter io.Writer
+	// AWS is the SDK configuration; nil means AWSConfigFromEnv(Getenv),
+	// which reads AWS_REGION, AWS_ENDPOINT_URL and the function's role from
+	// the variables Lambda sets.
 	AWS *aws.Config
+}
+
+func (o Options) getenv() func(string) string {
+	if o.Getenv == nil {
+		return os.Getenv
+	}
+	return o.Getenv
+}
+
+func (o Options) logger(level slog.Level) *slog.Logger {
+	if o.Logger != nil {
+		return o.Logger
+	}
+	w := o.LogWriter
+	if w == nil {
+		w = os.Stdout
+	}
+	return logging.New(w, level)
+}
+
+func (o Options) awsConfig() (aws.Config, error) {
+	if o.AWS != nil {
+		return o.AWS.Copy(), nil
+	}
+	return AWSConfigFromEnv(o.getenv())
 }
 
 // New builds the function's handler once, at cold start: configuration,
@@ -51,67 +84,54 @@ type Options struct {
 // required is missing or unreadable, it logs why and the handler answers
 // 500 to every request: it never accepts an event it could not verify.
 func New(ctx context.Context, opts Options) *Handler {
-	getenv := opts.Getenv
-	if getenv == nil {
-		getenv = os.Getenv
-	}
+	getenv := opts.getenv()
 	cfg, cfgErr := core.LoadConfig(getenv)
-	log := opts.Logger
-	if log == nil {
-		log = core.NewLogger(os.Stdout, cfg.LogLevel)
-	}
+	log := opts.logger(cfg.LogLevel)
 	failClosed := func(err error) *Handler {
 		log.Error("lambda: cannot start; answering 500 to every request", "error", err.Error())
-		r := cfg.Receiver(nil, nil, log)
+		r, _ := cfg.Receiver(nil, nil, log) // err says why already
 		r.Err = err
 		return &Handler{Receiver: r}
 	}
 	if cfgErr != nil {
 		return failClosed(cfgErr)
 	}
-
-	var awsCfg aws.Config
-	if opts.AWS != nil {
-		awsCfg = opts.AWS.Copy()
-	} else {
-		c, err := AWSConfigFromEnv()
-		if err != nil {
-			return failClosed(err)
-		}
-		awsCfg = c
+	awsCfg, err := opts.awsConfig()
+	if err != nil {
+		return failClosed(err)
 	}
 
-	noSecret := fmt.Errorf("%w: set %s, or %s to a Secrets Manager secret", core.ErrNoSecret, core.EnvSecret, core.EnvSecretARN)
+	noSecret := fmt.Errorf("%w: set %s, or %s to a Secrets Manager secret", core.ErrNoSecret, envvar.Secret, envvar.SecretARN)
 	if cfg.SecretARN == "" && len(cfg.Secrets) == 0 {
 		return failClosed(noSecret)
 	}
 	if cfg.SQSQueueURL == "" {
-		return failClosed(fmt.Errorf("%w: set %s to the queue's URL", core.ErrConfig, core.EnvSQSQueueURL))
+		return failClosed(errNoQueue)
 	}
 
 	// The queue's size limit and the secret are independent calls at start:
-	// make them at the same time. NewQueue gets its own copy of cfg, whose
+	// make them at the same time. newQueue gets its own copy of cfg, whose
 	// Secrets are set below.
 	var q *Queue
 	wired := make(chan struct{})
 	go func(cfg core.Config) {
 		defer close(wired)
-		q = NewQueue(ctx, cfg, awsCfg, getenv, log)
+		q = newQueue(ctx, cfg, awsCfg, getenv, log)
 	}(cfg)
-	secretSource := core.EnvSecret
+	secretSource := envvar.Secret
 	var secretErr error
 	if cfg.SecretARN != "" {
 		if len(cfg.Secrets) > 0 {
-			log.Warn("lambda: both " + core.EnvSecret + " and " + core.EnvSecretARN + " are set; using the secret from Secrets Manager only")
+			log.Warn("lambda: both " + envvar.Secret + " and " + envvar.SecretARN + " are set; using the secret from Secrets Manager only")
 		}
 		sctx, cancel := context.WithTimeout(ctx, startupTimeout)
-		cfg.Secrets, secretErr = LoadSecrets(sctx, secretsmanager.NewFromConfig(awsCfg), cfg.SecretARN)
+		cfg.Secrets, secretErr = loadSecrets(sctx, secretsmanager.NewFromConfig(awsCfg), cfg.SecretARN)
 		cancel()
-		secretSource = core.EnvSecretARN
+		secretSource = envvar.SecretARN
 	}
 	<-wired
 	if secretErr != nil {
-		return failClosed(fmt.Errorf("%s=%s: %w", core.EnvSecretARN, cfg.SecretARN, secretErr))
+		return failClosed(fmt.Errorf("%s=%s: %w", envvar.SecretARN, cfg.SecretARN, secretErr))
 	}
 	if len(cfg.Secrets) == 0 {
 		return failClosed(noSecret)
@@ -120,22 +140,25 @@ func New(ctx context.Context, opts Options) *Handler {
 	if q.Bucket != nil {
 		store = q.Bucket
 	}
-	r := cfg.Receiver(q.Sink, store, log)
+	r, err := cfg.Receiver(q.Sink, store, log)
+	if err != nil { // LoadConfig let an unusable secret through
+		return failClosed(err)
+	}
 	if r.MaxBodyBytes == 0 {
 		r.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	if r.Verifier == nil { // LoadConfig let an unusable secret through
-		return failClosed(core.ErrNoSecret)
-	}
 	log.Info("lambda: ready",
-		"queue_url", cfg.SQSQueueURL, "fifo", cfg.IsFIFO(), "queue_limit_bytes", q.Sink.Limit,
+		"queue_url", cfg.SQSQueueURL, "fifo", envvar.FIFOQueue(cfg.SQSQueueURL), "queue_limit_bytes", q.Sink.Limit,
 		"claim_check_bucket", cfg.ClaimCheckBucket, "secret_from", secretSource, "secrets", len(cfg.Secrets),
 		"max_body_bytes", r.MaxBodyBytes, "publish_timeout", r.PublishTimeout.String())
 	if cfg.ClaimCheckBucket == "" {
-		log.Warn("lambda: no " + core.EnvClaimCheck + "; bodies larger than the queue's limit get 413, and a queue outage 503 instead of a spill")
+		log.Warn("lambda: no " + envvar.ClaimCheckBucket + "; bodies larger than the queue's limit get 413, and a queue outage 503 instead of a spill")
 	}
 	return &Handler{Receiver: r}
 }
+
+// errNoQueue is a configuration without SQS_QUEUE_URL.
+var errNoQueue = fmt.Errorf("%w: set %s to the queue's URL", core.ErrConfig, envvar.SQSQueueURL)
 
 // Queue is the publishing side that New wires from the configuration: SQS
 // behind a claim check, and the S3 bucket for claim checks and spills.
@@ -151,17 +174,30 @@ type Queue struct {
 	Spilled *S3SpillSource
 }
 
-// NewQueue builds the Queue for cfg.SQSQueueURL and cfg.ClaimCheckBucket:
-// one SQS client, the queue's own message size limit (read with
-// GetQueueAttributes, DefaultQueueLimit when it cannot be read, lowered by
-// CLAIM_CHECK_THRESHOLD_BYTES) and, with a bucket, one S3 client.
-func NewQueue(ctx context.Context, cfg core.Config, awsCfg aws.Config, getenv func(string) string, log *slog.Logger) *Queue {
+// NewQueue builds the Queue for cfg.SQSQueueURL and cfg.ClaimCheckBucket,
+// as New does: one SQS client, the queue's own message size limit (read
+// with GetQueueAttributes, defaultQueueLimit with a warning when it cannot
+// be read, lowered by CLAIM_CHECK_THRESHOLD_BYTES) and, with a bucket, one
+// S3 client. It fails, wrapping core.ErrConfig, without a queue URL or an
+// AWS configuration.
+func NewQueue(ctx context.Context, cfg core.Config, opts Options) (*Queue, error) {
+	if cfg.SQSQueueURL == "" {
+		return nil, errNoQueue
+	}
+	awsCfg, err := opts.awsConfig()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", core.ErrConfig, err)
+	}
+	return newQueue(ctx, cfg, awsCfg, opts.getenv(), opts.logger(cfg.LogLevel)), nil
+}
+
+func newQueue(ctx context.Context, cfg core.Config, awsCfg aws.Config, getenv func(string) string, log *slog.Logger) *Queue {
 	sqsClient := sqs.NewFromConfig(awsCfg)
 	lctx, cancel := context.WithTimeout(ctx, startupTimeout)
-	limit, err := QueueLimit(lctx, sqsClient, cfg.SQSQueueURL)
+	limit, err := queueLimit(lctx, sqsClient, cfg.SQSQueueURL)
 	cancel()
 	if err != nil {
-		limit = DefaultQueueLimit
+		limit = defaultQueueLimit
 		log.Warn("lambda: cannot read the queue's MaximumMessageSize (allow sqs:GetQueueAttributes); assuming 256 KiB",
 			"queue_url", cfg.SQSQueueURL, "error", err.Error())
 	}
@@ -169,7 +205,7 @@ func NewQueue(ctx context.Context, cfg core.Config, awsCfg aws.Config, getenv fu
 		if t < int64(limit) {
 			limit = int(t)
 		} else {
-			log.Warn("lambda: "+core.EnvClaimCheckLimit+" is above the queue's limit; using the queue's", "queue_limit", limit)
+			log.Warn("lambda: "+envvar.ClaimCheckThreshold+" is above the queue's limit; using the queue's", "queue_limit", limit)
 		}
 	}
 	q := &Queue{Sink: &core.ClaimCheck{Sink: NewSQSSink(sqsClient, cfg.SQSQueueURL), Limit: limit}}

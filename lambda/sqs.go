@@ -5,18 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/elevenrelay/elevenrelay/core"
+	"github.com/elevenrelay/elevenrelay/internal/envvar"
 )
 
-// DefaultQueueLimit is the message size assumed when the queue's own
+// defaultQueueLimit is the message size assumed when the queue's own
 // MaximumMessageSize cannot be read: 256 KiB, what SQS queues made before
 // August 2025 (and by Terraform's AWS provider 5.x) still say.
-const DefaultQueueLimit = 256 << 10
+const defaultQueueLimit = 256 << 10
 
 // SQSSendMessageAPI is the part of the SQS client that SQSSink uses.
 type SQSSendMessageAPI interface {
@@ -37,7 +37,7 @@ var _ core.Sink = (*SQSSink)(nil)
 // NewSQSSink returns a sink for the queue at queueURL. client is made once
 // at start-up and shared by every invocation.
 func NewSQSSink(client SQSSendMessageAPI, queueURL string) *SQSSink {
-	return &SQSSink{client: client, queueURL: queueURL, fifo: strings.HasSuffix(queueURL, ".fifo")}
+	return &SQSSink{client: client, queueURL: queueURL, fifo: envvar.FIFOQueue(queueURL)}
 }
 
 // Publish sends m and returns the id SQS gave it. Every failure, throttling
@@ -66,14 +66,14 @@ func (s *SQSSink) Publish(ctx context.Context, m *core.Message) (string, error) 
 	return *out.MessageId, nil
 }
 
-// SQSGetQueueAttributesAPI is the part of the SQS client that QueueLimit uses.
-type SQSGetQueueAttributesAPI interface {
+// queueAttributesAPI is the part of the SQS client that queueLimit uses.
+type queueAttributesAPI interface {
 	GetQueueAttributes(ctx context.Context, in *sqs.GetQueueAttributesInput, opts ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error)
 }
 
-// QueueLimit reads the queue's MaximumMessageSize: the largest message
+// queueLimit reads the queue's MaximumMessageSize: the largest message
 // (body plus attributes) it takes, 1 MiB for queues made since August 2025.
-func QueueLimit(ctx context.Context, client SQSGetQueueAttributesAPI, queueURL string) (int, error) {
+func queueLimit(ctx context.Context, client queueAttributesAPI, queueURL string) (int, error) {
 	out, err := client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
 		QueueUrl:       aws.String(queueURL),
 		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameMaximumMessageSize},

@@ -21,6 +21,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/elevenrelay/elevenrelay/core"
+	"github.com/elevenrelay/elevenrelay/internal/logging"
 )
 
 // DevSecret is the webhook secret the local server and the send tool use when
@@ -144,7 +145,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	log := o.Logger
 	if log == nil {
-		log = core.NewLogger(os.Stderr, cfg.LogLevel)
+		log = logging.New(os.Stderr, cfg.LogLevel)
 	}
 	if len(cfg.Secrets) == 0 {
 		cfg.Secrets = []string{DevSecret}
@@ -164,7 +165,10 @@ func Run(ctx context.Context, o Options) error {
 		}
 		o.Addr = net.JoinHostPort("127.0.0.1", port)
 	}
-	recv := cfg.Receiver(&Spool{Path: o.SpoolPath, Logger: log}, nil, log)
+	recv, err := cfg.Receiver(&Spool{Path: o.SpoolPath, Logger: log}, nil, log)
+	if err != nil {
+		return err
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/webhook", recv)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/elevenrelay/elevenrelay/core"
+	"github.com/elevenrelay/elevenrelay/internal/jsonscan"
 )
 
 // ErrDecode wraps every decoding failure: a body of a known type whose
@@ -18,7 +19,7 @@ var ErrDecode = errors.New("webhook: cannot decode event")
 // sharing memory with it. An unknown type, or a body that is not a JSON
 // object with a string "type", is an *Unknown, not an error.
 func Decode(body []byte) (Event, error) {
-	typ := core.ParseEvent(body).Type
+	typ := eventType(body)
 	var ev Event
 	switch typ {
 	case TypePostCallAudio:
@@ -54,6 +55,19 @@ func Decode(body []byte) (Event, error) {
 	h := header(ev)
 	h.Raw = body
 	return ev, nil
+}
+
+// eventType is the body's top-level "type", or "" for a body that is not a
+// JSON object with a string "type". It reads the body as the receiver did
+// when it set the event_type attribute, skipping long strings (audio) with
+// a byte search.
+func eventType(body []byte) string {
+	var c jsonscan.Classifier
+	c.Write(body)
+	if env, ok := c.Envelope(); ok && env.HasType {
+		return env.Type
+	}
+	return ""
 }
 
 // header reaches the Header every event type embeds.

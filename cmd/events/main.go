@@ -26,6 +26,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/elevenrelay/elevenrelay/core"
+	"github.com/elevenrelay/elevenrelay/internal/envvar"
 )
 
 // devSecret is the development webhook secret that local tools share (the
@@ -47,7 +48,7 @@ const (
 func main() {
 	dir := flag.String("dir", "events", "directory holding bodies/ and receiving the events")
 	flag.Parse()
-	secret := os.Getenv(core.EnvSecret)
+	secret := os.Getenv(envvar.Secret)
 	if secret == "" {
 		secret = devSecret
 	}
@@ -91,12 +92,12 @@ func generate(dir, secret string, now time.Time) ([]string, error) {
 	// to empty, or the function would refuse "WebhookSecretValue" (not an
 	// ARN) and answer 500 to everything.
 	out["env.json"] = map[string]map[string]string{"WebhookFunction": {
-		core.EnvSecret:      secret,
-		core.EnvSecretARN:   "",
-		core.EnvSQSQueueURL: "http://host.docker.internal:5000/" + accountID + "/elevenrelay-events",
-		core.EnvClaimCheck:  "elevenrelay-claim-check",
-		"AWS_ENDPOINT_URL":  "http://host.docker.internal:5000",
-		core.EnvLogLevel:    "debug",
+		envvar.Secret:           secret,
+		envvar.SecretARN:        "",
+		envvar.SQSQueueURL:      "http://host.docker.internal:5000/" + accountID + "/elevenrelay-events",
+		envvar.ClaimCheckBucket: "elevenrelay-claim-check",
+		"AWS_ENDPOINT_URL":      "http://host.docker.internal:5000",
+		envvar.LogLevel:         "debug",
 	}}
 	var names []string
 	for name, v := range out {

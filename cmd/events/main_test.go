@@ -50,9 +50,9 @@ func TestGenerate(t *testing.T) {
 			if ev.IsBase64Encoded {
 				body = mustBase64(t, ev.Body)
 			}
-			header, err := core.HeaderValue(map[string][]string{"h": {ev.Headers["elevenlabs-signature"] + ev.Headers["ElevenLabs-Signature"]}}, "h")
-			if err != nil {
-				t.Fatal(err)
+			header := ev.Headers["elevenlabs-signature"] + ev.Headers["ElevenLabs-Signature"]
+			if header == "" {
+				t.Fatal("no signature header")
 			}
 			_, err = v.Verify(body, header)
 			switch {

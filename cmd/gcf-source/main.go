@@ -10,7 +10,8 @@
 // init registers the function). Moving gcf's files to the root instead
 // would change gcf's import path in the deployed build only.
 //
-// The zip holds the main module's packages that gcf needs (gcf and core),
+// The zip holds the main module's packages that gcf needs (gcf, core and the
+// internal packages they import),
 // without tests, with a go.mod tidied for them alone (no AWS modules), and a
 // vendor/ directory: the deploy then compiles exactly the dependencies
 // tested here, without reaching the module proxy.

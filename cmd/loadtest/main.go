@@ -59,7 +59,7 @@ func main() {
 	if *verbose {
 		logw = os.Stderr
 	}
-	cfg := Config{
+	cfg := runConfig{
 		N: *n, Concurrency: *c, MaxAudio: *maxAudio, Seed: *seed,
 		SharedHandler: *shared, MotoConns: *motoConns, Log: logw, Setenv: os.Setenv,
 		Progress: os.Stdout, ProgressEvery: 15 * time.Second,
@@ -71,8 +71,8 @@ func main() {
 
 	failed := false
 	for _, name := range targets {
-		fmt.Printf("\n== %s\n", Title(name))
-		res, err := RunTarget(ctx, name, cfg, bodies)
+		fmt.Printf("\n== %s\n", targetTitle(name))
+		res, err := runTarget(ctx, name, cfg, bodies)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "loadtest %s: %v\n", name, err)
 			os.Exit(2)
@@ -96,8 +96,8 @@ func main() {
 // and the run slows down as moto's queue grows.
 const defaultMotoConns = 16
 
-// Title names a target in the output.
-func Title(name string) string {
+// targetTitle names a target in the output.
+func targetTitle(name string) string {
 	switch name {
 	case "sqs":
 		return "sqs: lambda.Handler (API Gateway v2 events) → SQS and S3 in moto_server"

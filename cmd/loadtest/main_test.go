@@ -36,11 +36,11 @@ func TestLoad(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
 			logs := &limitedLog{}
-			cfg := Config{
+			cfg := runConfig{
 				N: n, Concurrency: 20, SharedHandler: true, MotoConns: defaultMotoConns, Log: logs,
 				Setenv: func(k, v string) error { t.Setenv(k, v); return nil },
 			}
-			res, err := RunTarget(ctx, tc.name, cfg, bodies)
+			res, err := runTarget(ctx, tc.name, cfg, bodies)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/elevenrelay/elevenrelay/core"
 	"github.com/elevenrelay/elevenrelay/gcf"
+	"github.com/elevenrelay/elevenrelay/internal/envvar"
 	"github.com/elevenrelay/elevenrelay/internal/testenv"
 )
 
@@ -34,7 +35,7 @@ const (
 // (made before the run, so it sees every message), fake-gcs-server on
 // loopback with the claim-check bucket (objects on disk, so that a run of
 // gigabytes does not sit in memory), and serves the function on loopback.
-func startPubSub(ctx context.Context, cfg Config) (t *target, err error) {
+func startPubSub(ctx context.Context, cfg runConfig) (t *target, err error) {
 	var stops []func()
 	stopAll := func() {
 		for i := len(stops) - 1; i >= 0; i-- {
@@ -104,12 +105,12 @@ func startPubSub(ctx context.Context, cfg Config) (t *target, err error) {
 	}
 	stops = append(stops, func() { storageClient.Close() })
 
-	fn := gcf.New(ctx, env{
-		core.EnvSecret:          secret,
-		core.EnvPubSubTopic:     gcpTopic,
-		core.EnvClaimCheck:      gcsBucket,
-		core.EnvClaimCheckLimit: strconv.Itoa(claimCheckLimit),
-	}.getenv, cfg.Log)
+	fn := gcf.New(ctx, gcf.Options{Getenv: env{
+		envvar.Secret:              secret,
+		envvar.PubSubTopic:         gcpTopic,
+		envvar.ClaimCheckBucket:    gcsBucket,
+		envvar.ClaimCheckThreshold: strconv.Itoa(claimCheckLimit),
+	}.getenv, LogWriter: cfg.Log})
 	stops = append(stops, func() { fn.Close() })
 	srv, url, err := serve(fn)
 	if err != nil {
@@ -150,7 +151,7 @@ func pullPubSub(ctx context.Context, client *pubsub.Client, fetch gcf.Fetcher, c
 	acks := make([]string, 0, len(res.ReceivedMessages))
 	for _, rm := range res.ReceivedMessages {
 		m := &pubsub.Message{ID: rm.Message.MessageId, Data: rm.Message.Data, Attributes: rm.Message.Attributes}
-		body, rerr := gcf.ResolveMessage(ctx, m, fetch)
+		body, rerr := gcf.ResolveMessage(ctx, fetch, m)
 		c.add(m.ID, m.Attributes[core.AttrContentSHA256], body, m.Attributes[core.AttrClaimCheck] != "", rerr)
 		acks = append(acks, rm.AckId)
 	}

@@ -24,6 +24,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/elevenrelay/elevenrelay/core"
+	"github.com/elevenrelay/elevenrelay/internal/envvar"
+	"github.com/elevenrelay/elevenrelay/internal/logging"
 	"github.com/elevenrelay/elevenrelay/internal/testenv"
 	"github.com/elevenrelay/elevenrelay/lambda"
 )
@@ -35,7 +37,7 @@ const (
 
 // startSQS starts moto_server with the queue and the claim-check bucket, and
 // serves the Lambda handler on loopback behind an API Gateway adapter.
-func startSQS(ctx context.Context, cfg Config) (t *target, adapter *sqsAdapter, err error) {
+func startSQS(ctx context.Context, cfg runConfig) (t *target, adapter *sqsAdapter, err error) {
 	moto, err := testenv.LaunchMoto()
 	if err != nil {
 		return nil, nil, err
@@ -79,9 +81,9 @@ func startSQS(ctx context.Context, cfg Config) (t *target, adapter *sqsAdapter, 
 	// What the function's environment holds in production, less what the
 	// AWS SDK configuration (awsCfg) stands for.
 	e := env{
-		core.EnvSecret:      secret,
-		core.EnvSQSQueueURL: queueURL,
-		core.EnvClaimCheck:  s3BucketName,
+		envvar.Secret:           secret,
+		envvar.SQSQueueURL:      queueURL,
+		envvar.ClaimCheckBucket: s3BucketName,
 	}
 	// The handlers get connections of their own, at most cfg.MotoConns of
 	// them; the consumer (sqsClient, s3Client) keeps awsCfg's. moto serves
@@ -97,7 +99,7 @@ func startSQS(ctx context.Context, cfg Config) (t *target, adapter *sqsAdapter, 
 		t.MaxConnsPerHost = cfg.MotoConns
 	})
 	newHandler := func() (*lambda.Handler, error) {
-		h := lambda.New(ctx, lambda.Options{Getenv: e.getenv, Logger: core.NewLogger(cfg.Log, slog.LevelInfo), AWS: &handlerCfg})
+		h := lambda.New(ctx, lambda.Options{Getenv: e.getenv, Logger: logging.New(cfg.Log, slog.LevelInfo), AWS: &handlerCfg})
 		if h.Receiver.Err != nil {
 			return nil, fmt.Errorf("lambda handler did not start: %w", h.Receiver.Err)
 		}
@@ -156,7 +158,7 @@ func receiveSQS(ctx context.Context, client *sqs.Client, s3Client *s3.Client, qu
 	}
 	entries := make([]types.DeleteMessageBatchRequestEntry, 0, len(out.Messages))
 	for i, m := range out.Messages {
-		body, rerr := lambda.ResolveMessage(ctx, s3Client, m)
+		body, rerr := lambda.ResolveReceivedMessage(ctx, lambda.NewS3Fetcher(s3Client), m)
 		attr := func(k string) string {
 			if v, ok := m.MessageAttributes[k]; ok {
 				return aws.ToString(v.StringValue)

@@ -23,8 +23,8 @@ const secret = "wsec_loadtest_not_a_real_secret"
 // body of the mix, so without it the GCS claim check would never run).
 const claimCheckLimit = 256 << 10
 
-// Config is one run's settings.
-type Config struct {
+// runConfig is one run's settings.
+type runConfig struct {
 	N, Concurrency int
 	MaxAudio       int
 	Seed           uint64
@@ -64,8 +64,8 @@ type target struct {
 	stop  func()
 }
 
-// Result is one target's report with what the drain saw besides.
-type Result struct {
+// targetResult is one target's report with what the drain saw besides.
+type targetResult struct {
 	loadtest.Report
 	Setup, Drain     time.Duration // Drain: from the end of the run to an empty queue
 	DrainedDuringRun int
@@ -78,9 +78,9 @@ type Result struct {
 }
 
 // OK reports whether the check passed and every message resolved.
-func (r Result) OK() bool { return r.Report.OK() && r.ResolveErrors == 0 && r.Errors == 0 }
+func (r targetResult) OK() bool { return r.Report.OK() && r.ResolveErrors == 0 && r.Errors == 0 }
 
-func (r Result) String() string {
+func (r targetResult) String() string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "setup %s; queue read during the run (%d messages) and %s after it: %d messages, %d of them claim-checked",
 		r.Setup.Round(time.Millisecond), r.DrainedDuringRun, r.Drain.Round(time.Millisecond), r.Messages, r.ClaimChecked)
@@ -101,10 +101,10 @@ func (r Result) String() string {
 	return sb.String()
 }
 
-// RunTarget starts the emulator and the receiver for name ("sqs" or
+// runTarget starts the emulator and the receiver for name ("sqs" or
 // "pubsub"), sends bodies, drains the queue, checks, and stops everything.
-func RunTarget(ctx context.Context, name string, cfg Config, bodies []loadtest.Body) (Result, error) {
-	var res Result
+func runTarget(ctx context.Context, name string, cfg runConfig, bodies []loadtest.Body) (targetResult, error) {
+	var res targetResult
 	start := time.Now()
 	var t *target
 	var sqsStats *sqsAdapter

@@ -29,6 +29,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/elevenrelay/elevenrelay/core"
 	"github.com/elevenrelay/elevenrelay/gcf"
+	"github.com/elevenrelay/elevenrelay/internal/envvar"
+	"github.com/elevenrelay/elevenrelay/internal/logging"
 	"github.com/elevenrelay/elevenrelay/lambda"
 )
 
@@ -51,13 +53,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 2
 	}
 	cfg, err := core.LoadConfig(getenv)
-	log := core.NewLogger(stderr, cfg.LogLevel)
+	log := logging.New(stderr, cfg.LogLevel)
 	if err != nil {
 		log.Error("replay: configuration", "error", err.Error())
 		return 2
 	}
 	if cfg.ClaimCheckBucket == "" {
-		log.Error("replay: set " + core.EnvClaimCheck + " to the bucket the receiver spills to")
+		log.Error("replay: set " + envvar.ClaimCheckBucket + " to the bucket the receiver spills to")
 		return 2
 	}
 	src, sink, closeQueue, err := open(ctx, *platform, cfg, getenv, log)
@@ -92,19 +94,22 @@ func open(ctx context.Context, platform string, cfg core.Config, getenv func(str
 	switch platform {
 	case "aws":
 		if cfg.SQSQueueURL == "" {
-			return nil, nil, nil, errors.New("set " + core.EnvSQSQueueURL)
+			return nil, nil, nil, errors.New("set " + envvar.SQSQueueURL)
 		}
 		awsCfg, err := loadAWSConfig(ctx)
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		q := lambda.NewQueue(ctx, cfg, awsCfg, getenv, log)
+		q, err := lambda.NewQueue(ctx, cfg, lambda.Options{Getenv: getenv, Logger: log, AWS: &awsCfg})
+		if err != nil {
+			return nil, nil, nil, err
+		}
 		return q.Spilled, q.Sink, func() {}, nil
 	case "gcp":
 		if cfg.PubSubTopic == "" {
-			return nil, nil, nil, errors.New("set " + core.EnvPubSubTopic)
+			return nil, nil, nil, errors.New("set " + envvar.PubSubTopic)
 		}
-		q, err := gcf.NewQueue(ctx, cfg)
+		q, err := gcf.NewQueue(ctx, cfg, gcf.Options{Getenv: getenv, Logger: log})
 		if err != nil {
 			return nil, nil, nil, err
 		}

@@ -22,6 +22,8 @@ import (
 
 	"github.com/elevenrelay/elevenrelay/core"
 	"github.com/elevenrelay/elevenrelay/gcf"
+	"github.com/elevenrelay/elevenrelay/internal/envvar"
+	"github.com/elevenrelay/elevenrelay/internal/logging"
 	"github.com/elevenrelay/elevenrelay/internal/testenv"
 	"github.com/elevenrelay/elevenrelay/lambda"
 )
@@ -128,10 +130,17 @@ func TestReplayAWS(t *testing.T) {
 	}
 	// Only SQS goes through the proxy: the SDK's per-service endpoint.
 	t.Setenv("AWS_ENDPOINT_URL_SQS", "http://"+proxy.Addr)
-	e := env{core.EnvSecret: secret, core.EnvSQSQueueURL: *q.QueueUrl, core.EnvClaimCheck: bucket,
-		core.EnvClaimCheckLimit: "4096", core.EnvPublishTimeout: "2s"}
+	e := env{envvar.Secret: secret, envvar.SQSQueueURL: *q.QueueUrl, envvar.ClaimCheckBucket: bucket,
+		envvar.ClaimCheckThreshold: "4096", envvar.PublishTimeout: "2s"}
 	var logs bytes.Buffer
-	h := lambda.New(ctx, lambda.Options{Getenv: e.get, Logger: core.NewLogger(&logs, 0)})
+	// The AWS SDK's variables come from the process, where testenv set them.
+	getenv := func(k string) string {
+		if v, ok := e[k]; ok {
+			return v
+		}
+		return os.Getenv(k)
+	}
+	h := lambda.New(ctx, lambda.Options{Getenv: getenv, Logger: logging.New(&logs, 0)})
 
 	proxy.Down()
 	var spills []spilled
@@ -190,7 +199,7 @@ func drainSQS(t *testing.T, c *sqs.Client, s3c *s3.Client, url string) (map[stri
 			break
 		}
 		for _, m := range out.Messages {
-			body, err := lambda.ResolveMessage(ctx, s3c, m)
+			body, err := lambda.ResolveReceivedMessage(ctx, lambda.NewS3Fetcher(s3c), m)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -242,9 +251,9 @@ func TestReplayGCP(t *testing.T) {
 	}
 	// The function and replay reach Pub/Sub through the proxy.
 	t.Setenv("PUBSUB_EMULATOR_HOST", proxy.Addr)
-	e := env{core.EnvSecret: secret, core.EnvPubSubTopic: topic, core.EnvClaimCheck: "spill-bucket",
-		core.EnvClaimCheckLimit: "4096", core.EnvPublishTimeout: "2s"}
-	f := gcf.New(ctx, e.get, io.Discard)
+	e := env{envvar.Secret: secret, envvar.PubSubTopic: topic, envvar.ClaimCheckBucket: "spill-bucket",
+		envvar.ClaimCheckThreshold: "4096", envvar.PublishTimeout: "2s"}
+	f := gcf.New(ctx, gcf.Options{Getenv: e.get, LogWriter: io.Discard})
 	srv := httptest.NewServer(f)
 	defer func() { srv.Close(); f.Close() }()
 
@@ -282,7 +291,7 @@ func TestReplayGCP(t *testing.T) {
 		}
 		var acks []string
 		for _, m := range res.ReceivedMessages {
-			body, err := gcf.ResolveMessage(ctx, &pubsub.Message{Data: m.Message.Data, Attributes: m.Message.Attributes}, gcf.Fetcher{Client: gcs})
+			body, err := gcf.ResolveMessage(ctx, gcf.Fetcher{Client: gcs}, &pubsub.Message{Data: m.Message.Data, Attributes: m.Message.Attributes})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/elevenrelay/elevenrelay/core"
+	"github.com/elevenrelay/elevenrelay/internal/envvar"
 	"github.com/elevenrelay/elevenrelay/local"
 )
 
@@ -42,7 +43,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "send:", err)
 		return 1
 	}
-	secret := strings.TrimSpace(strings.Split(os.Getenv(core.EnvSecret), ",")[0])
+	secret := strings.TrimSpace(strings.Split(os.Getenv(envvar.Secret), ",")[0])
 	if secret == "" {
 		secret = local.DevSecret
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"github.com/elevenrelay/elevenrelay/core"
 	"github.com/elevenrelay/elevenrelay/gcf"
 	"github.com/elevenrelay/elevenrelay/gcf/consume"
+	"github.com/elevenrelay/elevenrelay/internal/logging"
 	"github.com/elevenrelay/elevenrelay/internal/testenv"
 	"github.com/elevenrelay/elevenrelay/webhook"
 	"github.com/stretchr/testify/assert"
@@ -116,17 +118,19 @@ func TestPullOnEmulator(t *testing.T) {
 	gcs, err := storage.NewClient(ctx)
 	require.NoError(t, err)
 	defer gcs.Close()
-	bucket := gcf.NewBucket(gcs, "claims")
-	pub := gcf.NewTopic(client, topic, false, 10*time.Second)
-	defer pub.Stop()
-	// A low limit claim-checks the audio body, as a long call's would be.
-	sink := &core.ClaimCheck{Sink: pub, Limit: 4 << 10, Store: bucket, URLPrefix: bucket.URLPrefix()}
+	// The receiver's own wiring; a low threshold claim-checks the audio
+	// body, as a long call's would be.
+	queue, err := gcf.NewQueue(ctx, core.Config{
+		PubSubTopic: topic, ClaimCheckBucket: "claims", ClaimCheckThreshold: 4 << 10, PublishTimeout: 10 * time.Second,
+	}, gcf.Options{})
+	require.NoError(t, err)
+	defer queue.Close()
 	for _, name := range []string{"post_call_transcription", "post_call_audio", "call_initiation_failure", "speech_to_text_transcription", "post_call_transcription"} {
-		_, err := sink.Publish(ctx, core.NewMessage(body(t, name), core.Signature{Timestamp: "1"}, time.Now()))
+		_, err := queue.Sink.Publish(ctx, core.NewMessage(body(t, name), core.Signature{Timestamp: "1"}, time.Now()))
 		require.NoError(t, err, name)
 	}
 
-	claimed, err := bucket.List(ctx, "elevenlabs/")
+	claimed, err := queue.Bucket.List(ctx, "elevenlabs/")
 	require.NoError(t, err)
 	require.Len(t, claimed, 1, "the audio body is claim-checked")
 
@@ -142,7 +146,7 @@ func TestPullOnEmulator(t *testing.T) {
 	sub := client.Subscriber(subName)
 	var logs testenv.Buffer
 	go func() {
-		done <- consume.Pull(pullCtx, sub, consume.Options{Router: rec.router(), Fetcher: gcf.Fetcher{Client: gcs}, Logger: core.NewLogger(&logs, -4)})
+		done <- consume.Pull(pullCtx, sub, consume.Options{Router: rec.router(), Fetcher: gcf.Fetcher{Client: gcs}, Logger: logging.New(&logs, slog.LevelDebug)})
 	}()
 	for ctx.Err() == nil && len(rec.snapshot()) < len(want) {
 		time.Sleep(100 * time.Millisecond)

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/elevenrelay/elevenrelay/core"
 )
@@ -31,8 +32,8 @@ func TestRunAndCheck(t *testing.T) {
 			t.Fatal("Mix made two equal bodies")
 		}
 		seen[b.SHA256] = true
-		if core.ParseEvent(b.Bytes).Type != b.Type {
-			t.Fatalf("body of type %s classified as %s", b.Type, core.ParseEvent(b.Bytes).Type)
+		if got := core.NewMessage(b.Bytes, core.Signature{}, time.Time{}).EventType; got != b.Type {
+			t.Fatalf("body of type %s classified as %s", b.Type, got)
 		}
 	}
 	sink := &mapSink{got: map[string][][]byte{}}

@@ -27,6 +27,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/elevenrelay/elevenrelay/core"
+	"github.com/elevenrelay/elevenrelay/internal/envvar"
 	"github.com/elevenrelay/elevenrelay/internal/testenv"
 	"github.com/elevenrelay/elevenrelay/lambda"
 )
@@ -234,11 +235,11 @@ func TestBootstrap(t *testing.T) {
 
 	api := startRuntimeAPI(t)
 	out := startFunction(t, bin, api, map[string]string{
-		core.EnvSecret:          testSecret,
-		core.EnvSQSQueueURL:     *q.QueueUrl,
-		core.EnvClaimCheck:      "claim-check",
-		core.EnvClaimCheckLimit: "4096", // post_call_audio (7 KB) goes through S3
-		core.EnvLogLevel:        "debug",
+		envvar.Secret:              testSecret,
+		envvar.SQSQueueURL:         *q.QueueUrl,
+		envvar.ClaimCheckBucket:    "claim-check",
+		envvar.ClaimCheckThreshold: "4096", // post_call_audio (7 KB) goes through S3
+		envvar.LogLevel:            "debug",
 	})
 
 	files, err := filepath.Glob(filepath.Join("..", "..", "events", "*.json"))
@@ -300,18 +301,18 @@ func TestBootstrap(t *testing.T) {
 		require.NoError(t, err)
 		for _, m := range res.Messages {
 			total++
-			body, err := lambda.ResolveMessage(ctx, s3Client, m)
+			body, err := lambda.ResolveReceivedMessage(ctx, lambda.NewS3Fetcher(s3Client), m)
 			require.NoError(t, err)
 			attrs := map[string]string{}
 			for k, v := range m.MessageAttributes {
 				attrs[k] = aws.ToString(v.StringValue)
 			}
-			ev := core.ParseEvent(body)
-			require.Equal(t, ev.Type, attrs[core.AttrEventType])
+			ev := core.NewMessage(body, core.Signature{}, time.Time{})
+			require.Equal(t, ev.EventType, attrs[core.AttrEventType])
 			require.Equal(t, sha(body), attrs[core.AttrContentSHA256])
 			require.Equal(t, ev.ConversationID, attrs[core.AttrConversationID])
 			_, claimChecked := attrs[core.AttrClaimCheck]
-			require.Equal(t, ev.Type == "post_call_audio", claimChecked, ev.Type)
+			require.Equal(t, ev.EventType == "post_call_audio", claimChecked, ev.EventType)
 			gotQueued[sha(body)]++
 			_, err = sqsClient.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: q.QueueUrl, ReceiptHandle: m.ReceiptHandle})
 			require.NoError(t, err)
@@ -342,7 +343,7 @@ func TestBootstrapFailsClosed(t *testing.T) {
 	moto := testenv.StartMoto(t)
 	testenv.AWSEnv(t, moto.Endpoint)
 	api := startRuntimeAPI(t)
-	out := startFunction(t, bin, api, map[string]string{core.EnvSQSQueueURL: moto.Endpoint + "/123456789012/elevenrelay-events"})
+	out := startFunction(t, bin, api, map[string]string{envvar.SQSQueueURL: moto.Endpoint + "/123456789012/elevenrelay-events"})
 	event, _, _ := resign(t, filepath.Join("..", "..", "events", "apigw-v2-post_call_transcription.json"), time.Now())
 	inv := &invocation{id: "no-secret", event: event}
 	api.invoke(t, []*invocation{inv})

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -22,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/elevenrelay/elevenrelay/core"
+	"github.com/elevenrelay/elevenrelay/internal/logging"
 	"github.com/elevenrelay/elevenrelay/internal/testenv"
 	"github.com/elevenrelay/elevenrelay/lambda"
 	"github.com/elevenrelay/elevenrelay/lambda/consume"
@@ -65,8 +67,10 @@ func TestSQSHandlerOnMoto(t *testing.T) {
 	require.NoError(t, err)
 	q, err := sqsc.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("events")})
 	require.NoError(t, err)
-	store := lambda.NewS3Store(s3c, "claims")
-	sink := &core.ClaimCheck{Sink: lambda.NewSQSSink(sqsc, *q.QueueUrl), Limit: 256 << 10, Store: store, URLPrefix: store.URLPrefix()}
+	// The receiver's own wiring: SQS behind a claim check to the bucket.
+	queue, err := lambda.NewQueue(ctx, core.Config{SQSQueueURL: *q.QueueUrl, ClaimCheckBucket: "claims"}, lambda.Options{AWS: &cfg})
+	require.NoError(t, err)
+	sink := queue.Sink
 
 	audio, audioSum := audioBody(30 << 20)
 	require.Greater(t, len(audio), 40<<20)
@@ -126,7 +130,7 @@ func TestSQSHandlerOnMoto(t *testing.T) {
 		},
 	}
 	var logs testenv.Buffer
-	h := consume.NewSQSHandler(consume.Options{Router: router, Fetcher: lambda.NewS3Fetcher(s3c), Logger: core.NewLogger(&logs, -4)})
+	h := consume.NewSQSHandler(consume.Options{Router: router, Fetcher: lambda.NewS3Fetcher(s3c), Logger: logging.New(&logs, slog.LevelDebug)})
 
 	peak := watchHeap(t)
 	resp, err := h.Handle(ctx, ev)
