@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"unicode/utf8"
+
+	"github.com/elevenrelay/elevenrelay/internal/jsonscan"
 )
 
 // Audio is post_call_audio's full_audio: base64 MP3 as it sits in the JSON
@@ -93,24 +95,56 @@ func DecodePostCallAudio(r io.Reader, w io.Writer) (*PostCallAudio, int64, error
 	return ev, written, err
 }
 
-// decodeAudioBody is Decode for post_call_audio: one pass over body that
-// leaves full_audio encoded, as a slice of body.
+// decodeAudioBody is Decode for post_call_audio: one pass over body with
+// the scanner the receiver uses, which skips full_audio with a byte search
+// and leaves it encoded, as a slice of body.
 func decodeAudioBody(body []byte) (*PostCallAudio, error) {
-	sc := newStreamScanner(bytes.NewReader(body))
-	var start, end int64
-	ev, err := scanAudio(sc, func(s *jsonString) error {
-		start = sc.pos()
-		if _, err := io.Copy(io.Discard, s); err != nil {
-			return err
+	s := jsonscan.NewScanner(body)
+	pos := func() int { return len(body) - s.Remaining() }
+	ev := &PostCallAudio{}
+	var tsErr error
+	ok := s.Object(func(key string) bool {
+		switch key {
+		case "type":
+			return s.StringOrNull(&ev.Type)
+		case "event_timestamp":
+			s.Peek()
+			start := pos()
+			if !s.Skip() {
+				return false
+			}
+			tsErr = ev.EventTimestamp.UnmarshalJSON(body[start:pos()])
+			return tsErr == nil
+		case "data":
+			return s.ObjectOrNull(func(key string) bool {
+				switch key {
+				case "agent_id":
+					return s.StringOrNull(&ev.Data.AgentID)
+				case "conversation_id":
+					return s.StringOrNull(&ev.Data.ConversationID)
+				case "full_audio":
+					if s.Peek() != '"' {
+						return s.Literal("null")
+					}
+					start := pos() + 1
+					if !s.Skip() {
+						return false
+					}
+					end := pos() - 1
+					ev.Data.FullAudio = Audio{enc: body[start:end:end]}
+					return true
+				}
+				return s.Skip()
+			})
 		}
-		end = sc.pos() - 1 // before the closing quote
-		return nil
+		return s.Skip()
 	})
-	if err != nil {
-		return nil, err
-	}
-	if end > start {
-		ev.Data.FullAudio = Audio{enc: body[start:end:end]}
+	if !ok || !s.End() {
+		err := errors.New("not a post_call_audio object")
+		if tsErr != nil {
+			err = tsErr
+		}
+		return nil, fmt.Errorf("%w: post_call_audio: %w", ErrDecode, err)
 	}
 	ev.Raw = body
 	return ev, nil
@@ -178,7 +212,9 @@ func scanAudio(sc *streamScanner, onAudio func(*jsonString) error) (*PostCallAud
 
 // streamScanner reads a JSON document from a stream without holding it:
 // just enough to walk objects, decode small values and hand a string's
-// content on as a reader.
+// content on as a reader. internal/jsonscan walks documents in memory
+// (Scanner) or classifies a stream without giving its strings out
+// (Classifier); streaming a string's content out is this one's job alone.
 type streamScanner struct {
 	br   *bufio.Reader
 	read *countingReader
