@@ -25,7 +25,7 @@ func Decode(body []byte) (Event, error) {
 	case TypePostCallAudio:
 		return decodeAudioBody(body)
 	case TypePostCallTranscription:
-		ev = &PostCallTranscription{}
+		return decodeTranscription(body)
 	case TypeCallInitiationFailure:
 		ev = &CallInitiationFailure{}
 	case TypeSpeechToTextTranscription:
