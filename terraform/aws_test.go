@@ -40,7 +40,7 @@ func TestTerraformAWSValidate(t *testing.T) {
 //
 // Moto creates every resource of the module: the HTTP API, function,
 // function URL, queues, bucket settings, secret, IAM, log group, metric
-// filter, alarms and SNS; enable_alarms stays on. It does not keep everything it is given: the
+// filters, alarms and SNS; enable_alarms stays on. It does not keep everything it is given: the
 // function's logging_config is not returned, and IAM/SQS JSON comes back
 // reformatted, so a second plan against moto is not empty; that is moto,
 // not drift in AWS. The lifecycle configuration takes about a minute
@@ -61,7 +61,7 @@ func TestTerraformAWSApplyMoto(t *testing.T) {
 
 	vars := []string{
 		"-var", "lambda_zip_path=" + zipPath,
-		"-var", "force_destroy_bucket=true",
+		"-var", "force_destroy_buckets=true",
 		"-var", "fifo_queue=true",
 		"-var", "enable_function_url=true",
 		"-var", "webhook_secret=wsec_moto_test",
@@ -156,6 +156,27 @@ func TestTerraformAWSApplyMoto(t *testing.T) {
 		t.Errorf("bucket policy is not TLS-only:\n%s", policy)
 	}
 
+	// The alarms, as CloudWatch holds them: all of them, with the function
+	// URL's since it is enabled, and the bad-requests one over an hour.
+	alarms := motoCall(t, http.MethodPost, endpoint+"/", "monitoring", "",
+		[]byte("Action=DescribeAlarms&Version=2010-08-01&MaxRecords=100"))
+	for _, name := range []string{
+		"dead-letter-queue", "function-errors", "function-throttles", "api-5xx",
+		"spilled-events", "bad-requests", "function-url-5xx",
+	} {
+		if !strings.Contains(alarms, "<AlarmName>elevenrelay-"+name+"</AlarmName>") {
+			t.Errorf("CloudWatch has no alarm elevenrelay-%s", name)
+		}
+	}
+	// Moto lists each alarm's fields from its name to the next alarm's.
+	_, bad, _ := strings.Cut(alarms, "<AlarmName>elevenrelay-bad-requests</AlarmName>")
+	bad, _, _ = strings.Cut(bad, "<AlarmName>")
+	for _, want := range []string{`<MetricName>BadRequests</MetricName>`, `<Period>3600</Period>`, `<Threshold>5(\.0)?</Threshold>`} {
+		if !regexp.MustCompile(want).MatchString(bad) {
+			t.Errorf("bad-requests alarm lacks %s:\n%s", want, bad)
+		}
+	}
+
 	start = time.Now()
 	destroyOut := run(t, 3*time.Minute, example, env, tf, append([]string{"destroy", "-auto-approve", "-input=false", "-no-color"}, vars...)...)
 	t.Logf("destroy took %s", time.Since(start).Round(time.Second))
@@ -235,6 +256,9 @@ func motoCall(t *testing.T, method, u, service, target string, body []byte) stri
 	if target != "" {
 		req.Header.Set("X-Amz-Target", target)
 		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+	} else if body != nil {
+		// The query protocol (CloudWatch's DescribeAlarms).
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	client := &http.Client{Timeout: 10 * time.Second}
 	resp, err := client.Do(req)

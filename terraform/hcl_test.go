@@ -14,9 +14,10 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
-// No Google provider can be installed offline, so terraform validate cannot
-// check terraform/gcp; these tests parse the HCL and check the wiring that
-// the Go code and least privilege depend on.
+// terraform validate (tools_test.go, aws_test.go, gcp_test.go) checks that the
+// configurations are well-formed for the providers; these tests parse the HCL
+// and check the wiring that the Go code, least privilege and the operators'
+// alarms depend on, which validate cannot judge.
 
 // tfConfig is the top-level blocks of one Terraform directory.
 type tfConfig struct {
@@ -253,6 +254,7 @@ func TestGCPFunction(t *testing.T) {
 		t.Errorf("entry_point = %q, want ElevenLabsWebhook", got)
 	}
 	wantReference(t, build, "runtime", "var.runtime")
+	wantReference(t, build, "service_account", "var.build_service_account")
 	if got := literalString(t, c.block(t, "variable", "runtime"), "default"); got != "go126" {
 		t.Errorf("runtime defaults to %q, want go126", got)
 	}
@@ -269,6 +271,7 @@ func TestGCPFunction(t *testing.T) {
 		"CLAIM_CHECK_BUCKET": "google_storage_bucket.claim_check.name",
 		"WEBHOOK_TOLERANCE":  "var.webhook_tolerance",
 		"PUBLISH_TIMEOUT":    "var.publish_timeout",
+		"LOG_LEVEL":          "var.log_level",
 	} {
 		expr, ok := env[name]
 		if !ok {
@@ -486,4 +489,213 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return data
+}
+
+// srcText is the source text of an expression or body range.
+func srcText(t *testing.T, r hcl.Range) string {
+	t.Helper()
+	return string(r.SliceBytes(mustRead(t, r.Filename)))
+}
+
+// TestSharedVariables: the settings both clouds have carry one name, in the
+// modules and in the examples, which pass them on.
+func TestSharedVariables(t *testing.T) {
+	t.Parallel()
+	shared := map[string]string{ // name: type
+		"force_destroy_buckets":       "bool",
+		"enable_alarms":               "bool",
+		"log_level":                   "string",
+		"bad_request_alarm_threshold": "number",
+	}
+	retired := []string{"force_destroy_bucket", "enable_alerts"}
+	for _, cloud := range []string{"aws", "gcp"} {
+		t.Run(cloud, func(t *testing.T) {
+			module := parseDir(t, filepath.Join(cloud, "modules", "receiver"))
+			example := parseDir(t, filepath.Join(cloud, "example"))
+			call := example.block(t, "module", "receiver")
+			for name, typ := range shared {
+				for _, c := range []*tfConfig{module, example} {
+					v := c.block(t, "variable", name)
+					if got := srcText(t, attr(t, v, "type").Range()); got != typ {
+						t.Errorf("%s: variable %s has type %s, want %s", c.dir, name, got, typ)
+					}
+				}
+				if a, ok := call.Body.Attributes[name]; !ok || reference(a.Expr) != "var."+name {
+					t.Errorf("%s: module receiver does not get %s = var.%s", example.dir, name, name)
+				}
+			}
+			if got := literalString(t, module.block(t, "variable", "log_level"), "default"); got != "info" {
+				t.Errorf("log_level defaults to %q, want info", got)
+			}
+			for _, c := range []*tfConfig{module, example} {
+				for _, name := range retired {
+					for _, v := range c.ofType("variable") {
+						if v.Labels[0] == name {
+							t.Errorf("%s: variable %s is now %s", c.dir, name, "one of the shared names")
+						}
+					}
+				}
+			}
+		})
+	}
+	// Each function gets LOG_LEVEL from the variable.
+	aws := parseDir(t, filepath.Join("aws", "modules", "receiver"))
+	env := objectItems(t, attr(t, nested(t, aws.block(t, "resource", "aws_lambda_function", "webhook"), "environment"), "variables"))
+	if env["LOG_LEVEL"] == nil || reference(env["LOG_LEVEL"]) != "var.log_level" {
+		t.Error("the Lambda function's LOG_LEVEL is not var.log_level")
+	}
+	gcp := parseDir(t, filepath.Join("gcp", "modules", "receiver"))
+	svc := nested(t, gcp.block(t, "resource", "google_cloudfunctions2_function", "webhook"), "service_config")
+	env = objectItems(t, attr(t, svc, "environment_variables"))
+	if env["LOG_LEVEL"] == nil || reference(env["LOG_LEVEL"]) != "var.log_level" {
+		t.Error("the Cloud Function's LOG_LEVEL is not var.log_level")
+	}
+}
+
+// TestAWSAlarms: the alarms an operator gets, what they watch, and that the
+// metric filters count what the function logs.
+func TestAWSAlarms(t *testing.T) {
+	t.Parallel()
+	c := parseDir(t, filepath.Join("aws", "modules", "receiver"))
+	var defs *hclsyntax.Attribute
+	for _, l := range c.ofType("locals") {
+		if a, ok := l.Body.Attributes["alarm_definitions"]; ok {
+			defs = a
+		}
+	}
+	if defs == nil {
+		t.Fatal("no local alarm_definitions")
+	}
+	merge, ok := defs.Expr.(*hclsyntax.FunctionCallExpr)
+	if !ok || merge.Name != "merge" || len(merge.Args) != 2 {
+		t.Fatalf("alarm_definitions is not merge(always, function URL ones): %s", srcText(t, defs.Expr.Range()))
+	}
+	always := objectItems(t, merge.Args[0])
+	cond, ok := merge.Args[1].(*hclsyntax.ConditionalExpr)
+	if !ok || reference(cond.Condition) != "var.enable_function_url" {
+		t.Fatalf("the second part of alarm_definitions is not conditional on var.enable_function_url")
+	}
+	withURL := objectItems(t, cond.TrueResult)
+
+	type alarm struct{ namespace, metric string }
+	want := map[string]alarm{
+		"dead-letter-queue":  {"AWS/SQS", "ApproximateNumberOfMessagesVisible"},
+		"function-errors":    {"AWS/Lambda", "Errors"},
+		"function-throttles": {"AWS/Lambda", "Throttles"},
+		"api-5xx":            {"AWS/ApiGateway", "5xx"},
+		"spilled-events":     {"local.spill_metric_ns", "SpilledEvents"},
+		"bad-requests":       {"local.spill_metric_ns", "BadRequests"},
+	}
+	check := func(items map[string]hclsyntax.Expression, name string, w alarm) map[string]hclsyntax.Expression {
+		expr, ok := items[name]
+		if !ok {
+			t.Errorf("no alarm %s", name)
+			return nil
+		}
+		fields := objectItems(t, expr)
+		ns := reference(fields["namespace"])
+		if ns == "" {
+			ns = literal(t, fields["namespace"]).AsString()
+		}
+		if ns != w.namespace || literal(t, fields["metric"]).AsString() != w.metric {
+			t.Errorf("alarm %s watches %s %s, want %s %s", name, ns, srcText(t, fields["metric"].Range()), w.namespace, w.metric)
+		}
+		return fields
+	}
+	for name, w := range want {
+		check(always, name, w)
+	}
+	if len(always) != len(want) {
+		t.Errorf("%d alarms always, want %d", len(always), len(want))
+	}
+	if f := check(withURL, "function-url-5xx", alarm{"AWS/Lambda", "Url5xxCount"}); f != nil {
+		if got := srcText(t, f["dimensions"].Range()); !strings.Contains(got, "FunctionName = aws_lambda_function.webhook.function_name") {
+			t.Errorf("function-url-5xx dimensions = %s", got)
+		}
+	}
+	bad := objectItems(t, always["bad-requests"])
+	if literal(t, bad["period"]).AsBigFloat().String() != "3600" || reference(bad["threshold"]) != "var.bad_request_alarm_threshold" {
+		t.Errorf("bad-requests: period %s, threshold %s; want an hour and var.bad_request_alarm_threshold",
+			srcText(t, bad["period"].Range()), srcText(t, bad["threshold"].Range()))
+	}
+
+	alarmRes := c.block(t, "resource", "aws_cloudwatch_metric_alarm", "this")
+	for name, ref := range map[string]string{"period": "each.value.period", "threshold": "each.value.threshold", "alarm_actions": "local.alarm_actions"} {
+		wantReference(t, alarmRes, name, ref)
+	}
+	if got := srcText(t, attr(t, alarmRes, "for_each").Range()); !strings.HasPrefix(got, "var.enable_alarms ?") {
+		t.Errorf("alarms for_each = %s, want them under var.enable_alarms", got)
+	}
+
+	// The metric filters count the function's JSON log lines.
+	for name, w := range map[string][2]string{
+		"spilled":      {`{ $.outcome = \"spilled\" }`, "SpilledEvents"},
+		"bad_requests": {`{ $.status = 400 }`, "BadRequests"},
+	} {
+		f := c.block(t, "resource", "aws_cloudwatch_log_metric_filter", name)
+		if got := srcText(t, attr(t, f, "pattern").Range()); got != `"`+w[0]+`"` {
+			t.Errorf("metric filter %s pattern = %s, want %q", name, got, w[0])
+		}
+		tr := nested(t, f, "metric_transformation")
+		if literalString(t, tr, "name") != w[1] {
+			t.Errorf("metric filter %s counts into %s, want %s", name, literalString(t, tr, "name"), w[1])
+		}
+		wantReference(t, tr, "namespace", "local.spill_metric_ns")
+	}
+}
+
+// TestGCPAlerts: the GCP alert policies match the AWS alarms: 5xx, failing
+// closed, spilled events, dead-lettered messages and sustained 400s.
+func TestGCPAlerts(t *testing.T) {
+	t.Parallel()
+	c := parseDir(t, filepath.Join("gcp", "modules", "receiver"))
+	for _, b := range c.ofType("resource") {
+		if b.Labels[0] != "google_monitoring_alert_policy" && b.Labels[0] != "google_logging_metric" {
+			continue
+		}
+		if got := srcText(t, attr(t, b, "count").Range()); got != "var.enable_alarms ? 1 : 0" {
+			t.Errorf("%s.%s count = %s, want var.enable_alarms ? 1 : 0", b.Labels[0], b.Labels[1], got)
+		}
+	}
+	service := `resource.labels.service_name=\"${google_cloudfunctions2_function.webhook.name}\"`
+	metrics := map[string]string{
+		"spilled":      `jsonPayload.outcome=\"spilled\"`,
+		"fail_closed":  `jsonPayload.outcome=\"error\" AND jsonPayload.status=500`,
+		"bad_requests": `jsonPayload.status=400`,
+	}
+	for name, want := range metrics {
+		filter := srcText(t, attr(t, c.block(t, "resource", "google_logging_metric", name), "filter").Range())
+		if !strings.Contains(filter, service) || !strings.Contains(filter, want) {
+			t.Errorf("logging metric %s filter = %s, want the function's lines with %s", name, filter, want)
+		}
+	}
+	condition := func(policy string) *hclsyntax.Block {
+		return nested(t, nested(t, c.block(t, "resource", "google_monitoring_alert_policy", policy), "conditions"), "condition_threshold")
+	}
+	for name := range metrics {
+		filter := srcText(t, attr(t, condition(name), "filter").Range())
+		if !strings.Contains(filter, "logging.googleapis.com/user/${google_logging_metric."+name+"[0].name}") {
+			t.Errorf("alert policy %s filter = %s, want the logging metric %s", name, filter, name)
+		}
+	}
+	fiveXX := srcText(t, attr(t, condition("server_errors"), "filter").Range())
+	for _, want := range []string{`metric.type=\"run.googleapis.com/request_count\"`, service, `metric.labels.response_code_class=\"5xx\"`} {
+		if !strings.Contains(fiveXX, want) {
+			t.Errorf("server_errors filter lacks %s: %s", want, fiveXX)
+		}
+	}
+	dl := srcText(t, attr(t, condition("dead_letter"), "filter").Range())
+	if !strings.Contains(dl, "num_undelivered_messages") || !strings.Contains(dl, "google_pubsub_subscription.dead_letter.name") {
+		t.Errorf("dead_letter filter = %s", dl)
+	}
+	bad := condition("bad_requests")
+	wantReference(t, bad, "threshold_value", "var.bad_request_alarm_threshold")
+	if got := literalString(t, nested(t, bad, "aggregations"), "alignment_period"); got != "3600s" {
+		t.Errorf("bad_requests alignment_period = %s, want an hour", got)
+	}
+	for _, p := range c.ofType("resource") {
+		if p.Labels[0] == "google_monitoring_alert_policy" {
+			wantReference(t, p, "notification_channels", "var.notification_channels")
+		}
+	}
 }

@@ -85,6 +85,8 @@ func TestSAMTemplateContract(t *testing.T) {
 		t.Errorf("ClaimCheckExpirationDays defaults to %d days, shorter than the queues' retention together (%d s)", days, queues)
 	}
 
+	checkSAMAlarms(t, template)
+
 	// Only X-Ray may have "*" as a resource in the function's role.
 	if n := strings.Count(template, `Resource: "*"`); n != 1 {
 		t.Errorf(`template.yaml has %d Resource: "*", want 1 (X-Ray)`, n)
@@ -106,4 +108,60 @@ func atoi(t *testing.T, s string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// samResource returns the text of one top-level resource of the template,
+// from its name to the next resource.
+func samResource(t *testing.T, template, name string) string {
+	t.Helper()
+	start := strings.Index(template, "\n  "+name+":\n")
+	if start < 0 {
+		t.Errorf("template.yaml has no resource %s", name)
+		return ""
+	}
+	rest := template[start+1:]
+	if end := regexp.MustCompile(`\n(  [A-Za-z]|[A-Za-z])`).FindStringIndex(rest[1:]); end != nil {
+		rest = rest[:end[0]+1]
+	}
+	return rest
+}
+
+// checkSAMAlarms: the alarms of the stack, the same as the Terraform
+// module's, and the metric filters they count from the function's log lines.
+func checkSAMAlarms(t *testing.T, template string) {
+	t.Helper()
+	want := map[string][]string{
+		"DeadLetterQueueAlarm":   {"Namespace: AWS/SQS", "MetricName: ApproximateNumberOfMessagesVisible", "Threshold: 0"},
+		"FunctionErrorsAlarm":    {"Namespace: AWS/Lambda", "MetricName: Errors", "Threshold: 0"},
+		"FunctionThrottlesAlarm": {"Namespace: AWS/Lambda", "MetricName: Throttles", "Threshold: 0"},
+		"Api5xxAlarm":            {"Namespace: AWS/ApiGateway", "MetricName: 5xx", "Threshold: 0"},
+		"FunctionUrl5xxAlarm": {"Condition: FunctionUrlEnabled", "Namespace: AWS/Lambda", "MetricName: Url5xxCount",
+			"Value: !Ref WebhookFunction", "Threshold: 0"},
+		"SpilledEventsAlarm": {"Namespace: !Sub ElevenRelay/${AWS::StackName}", "MetricName: SpilledEvents", "Threshold: 0"},
+		"BadRequestsAlarm": {"Namespace: !Sub ElevenRelay/${AWS::StackName}", "MetricName: BadRequests",
+			"Period: 3600", "Threshold: !Ref BadRequestAlarmThreshold"},
+		"SpilledEventsMetricFilter": {`FilterPattern: '{ $.outcome = "spilled" }'`, "MetricNamespace: !Sub ElevenRelay/${AWS::StackName}", "MetricName: SpilledEvents"},
+		"BadRequestsMetricFilter":   {`FilterPattern: '{ $.status = 400 }'`, "MetricNamespace: !Sub ElevenRelay/${AWS::StackName}", "MetricName: BadRequests"},
+	}
+	for name, lines := range want {
+		text := samResource(t, template, name)
+		if text == "" {
+			continue
+		}
+		have := map[string]bool{}
+		for _, l := range strings.Split(text, "\n") {
+			have[strings.TrimPrefix(strings.TrimSpace(l), "- ")] = true
+		}
+		for _, line := range lines {
+			if !have[line] {
+				t.Errorf("%s lacks %q:\n%s", name, line, text)
+			}
+		}
+		if strings.HasSuffix(name, "Alarm") && !strings.Contains(text, "AlarmActions: !If [HasAlarmEmail, [!Ref AlarmTopic], !Ref AWS::NoValue]") {
+			t.Errorf("%s does not notify the alarm topic", name)
+		}
+	}
+	if !regexp.MustCompile(`(?m)^  BadRequestAlarmThreshold:\n    Type: Number\n    Default: 5$`).MatchString(template) {
+		t.Error("template.yaml has no BadRequestAlarmThreshold parameter defaulting to 5, as the Terraform module's bad_request_alarm_threshold")
+	}
 }

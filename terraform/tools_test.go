@@ -2,11 +2,15 @@ package terraform_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,27 +28,19 @@ func requireTool(t *testing.T, name, installHint string) string {
 // when it is missing.
 func pluginMirror(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv("TF_PLUGIN_MIRROR")
+	dir := awsMirrorDir()
 	if dir == "" {
-		dir = "/opt/tf-plugins"
-	}
-	if _, err := os.Stat(filepath.Join(dir, "registry.terraform.io", "hashicorp", "aws")); err != nil {
 		hint := "put hashicorp/aws 5.x in a filesystem mirror (terraform providers mirror DIR) and set TF_PLUGIN_MIRROR=DIR"
 		if testenv.InCI() {
-			t.Fatalf("no Terraform plugin mirror at %s, and CI must run this test: %s", dir, hint)
+			t.Fatalf("no Terraform plugin mirror with hashicorp/aws (TF_PLUGIN_MIRROR), and CI must run this test: %s", hint)
 		}
-		t.Skipf("no Terraform plugin mirror at %s; to run this test: %s", dir, hint)
+		t.Skipf("no Terraform plugin mirror with hashicorp/aws (TF_PLUGIN_MIRROR); to run this test: %s", hint)
 	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return abs
+	return dir
 }
 
 // terraformEnv writes a CLI configuration that installs hashicorp/aws from
-// the mirror only and returns an environment for terraform: no AWS
-// credentials or profiles of the caller, no prompts, no update checks.
+// the mirror only and returns an environment for terraform (see cliEnv).
 func terraformEnv(t *testing.T, mirror string) []string {
 	t.Helper()
 	cfg := filepath.Join(t.TempDir(), "terraformrc")
@@ -61,9 +57,19 @@ func terraformEnv(t *testing.T, mirror string) []string {
 	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return cliEnv(cfg)
+}
+
+// cliEnv returns an environment for terraform with the CLI configuration
+// cfg: no credentials, profiles or emulator settings of the caller, no
+// prompts, no update checks.
+func cliEnv(cfg string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "AWS_") || strings.HasPrefix(kv, "TF_") {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, "AWS_") || strings.HasPrefix(name, "TF_") ||
+			strings.HasPrefix(name, "GOOGLE_") || strings.HasPrefix(name, "CLOUDSDK_") ||
+			strings.HasSuffix(name, "_EMULATOR_HOST") {
 			continue
 		}
 		env = append(env, kv)
@@ -74,6 +80,102 @@ func terraformEnv(t *testing.T, mirror string) []string {
 		"TF_INPUT=0",
 		"CHECKPOINT_DISABLE=1",
 	)
+}
+
+// repoRoot is the repository's root as seen from this package's directory.
+const repoRoot = ".."
+
+// googleProviders is the CLI configuration that installs hashicorp/google,
+// made once for all the tests of the package.
+var googleProviders struct {
+	once sync.Once
+	cfg  string
+	err  error
+}
+
+// googleEnv returns an environment for terraform that can install
+// hashicorp/google: from the filesystem mirror that
+// ../shared/tf-providers/install-mirror (beside the repository) lays out
+// under .local/iac/providers, where it stays for the next run; without that
+// script, from the registry if it answers. Without either it skips with how
+// to get the provider (CI=true: fails).
+func googleEnv(t *testing.T) []string {
+	t.Helper()
+	p := &googleProviders
+	p.once.Do(func() { p.cfg, p.err = googleCLIConfig() })
+	if p.err != nil {
+		if errors.Is(p.err, errNoGoogleProvider) && !testenv.InCI() {
+			t.Skip(p.err)
+		}
+		t.Fatal(p.err)
+	}
+	return cliEnv(p.cfg)
+}
+
+var errNoGoogleProvider = errors.New("hashicorp/google cannot be installed: there is no ../shared/tf-providers/install-mirror beside the repository and registry.terraform.io does not answer; " +
+	"run the test where terraform can reach the registry, or put a filesystem mirror of hashicorp/google 7.x (terraform providers mirror, run elsewhere) there with an install-mirror script that prints a CLI configuration")
+
+func googleCLIConfig() (string, error) {
+	root, err := filepath.Abs(repoRoot)
+	if err != nil {
+		return "", err
+	}
+	script := filepath.Join(root, "..", "shared", "tf-providers", "install-mirror")
+	if _, err := os.Stat(script); err == nil {
+		env := os.Environ()
+		if mirror := awsMirrorDir(); mirror != "" {
+			env = append(env, "TF_AWS_MIRROR="+mirror)
+		}
+		out, err := tryRun(3*time.Minute, root, env, script, filepath.Join(root, ".local", "iac", "providers"))
+		if err != nil {
+			return "", fmt.Errorf("%s: %v\n%s", script, err, out)
+		}
+		lines := strings.Fields(out)
+		if len(lines) == 0 {
+			return "", fmt.Errorf("%s printed no CLI configuration", script)
+		}
+		return lines[len(lines)-1], nil
+	}
+	if !registryAnswers() {
+		return "", errNoGoogleProvider
+	}
+	// From the registry, into a plugin cache under .local so that the
+	// download happens once.
+	dir := filepath.Join(root, ".local", "iac")
+	cache := filepath.Join(dir, "plugin-cache")
+	if err := os.MkdirAll(cache, 0o755); err != nil {
+		return "", err
+	}
+	cfg := filepath.Join(dir, "terraformrc-registry")
+	text := "plugin_cache_dir = \"" + cache + "\"\n"
+	return cfg, os.WriteFile(cfg, []byte(text), 0o644)
+}
+
+// awsMirrorDir is the hashicorp/aws mirror (TF_PLUGIN_MIRROR, default
+// /opt/tf-plugins) when it exists, else "".
+func awsMirrorDir() string {
+	dir := os.Getenv("TF_PLUGIN_MIRROR")
+	if dir == "" {
+		dir = "/opt/tf-plugins"
+	}
+	if _, err := os.Stat(filepath.Join(dir, "registry.terraform.io", "hashicorp", "aws")); err != nil {
+		return ""
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return ""
+	}
+	return abs
+}
+
+func registryAnswers() bool {
+	client := &http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Get("https://registry.terraform.io/.well-known/terraform.json")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
 }
 
 // run runs a command in dir, bounded by timeout, and returns its combined

@@ -5,9 +5,13 @@ terraform {
   required_version = ">= 1.5"
 
   required_providers {
+    # Validated with 5.100.0 (terraform validate and an apply on moto in
+    # go test ./terraform/...); 5.32.0 added aws_lambda_function's
+    # logging_config block. 6.x is not validated here: docs/lambda.md says what
+    # changes with it.
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 5.32, < 7.0"
+      version = ">= 5.32, < 6.0"
     }
   }
 }
@@ -31,13 +35,15 @@ locals {
 module "receiver" {
   source = "../modules/receiver"
 
-  name                 = var.name
-  lambda_zip_path      = local.lambda_zip_path
-  architecture         = var.architecture
-  webhook_secret       = var.webhook_secret
-  fifo_queue           = var.fifo_queue
-  enable_function_url  = var.enable_function_url
-  enable_alarms        = var.enable_alarms
-  alarm_email          = var.alarm_email
-  force_destroy_bucket = var.force_destroy_bucket
+  name                        = var.name
+  lambda_zip_path             = local.lambda_zip_path
+  architecture                = var.architecture
+  webhook_secret              = var.webhook_secret
+  log_level                   = var.log_level
+  fifo_queue                  = var.fifo_queue
+  enable_function_url         = var.enable_function_url
+  enable_alarms               = var.enable_alarms
+  bad_request_alarm_threshold = var.bad_request_alarm_threshold
+  alarm_email                 = var.alarm_email
+  force_destroy_buckets       = var.force_destroy_buckets
 }

@@ -34,6 +34,12 @@ variable "webhook_secret" {
   sensitive   = true
 }
 
+variable "log_level" {
+  description = "Level of the function's JSON log lines: debug, info, warn or error."
+  type        = string
+  default     = "info"
+}
+
 variable "fifo_queue" {
   description = "Use FIFO queues (grouped by conversation_id)."
   type        = bool
@@ -58,8 +64,14 @@ variable "alarm_email" {
   default     = ""
 }
 
-variable "force_destroy_bucket" {
-  description = "Let terraform destroy delete the claim-check bucket with its objects."
+variable "force_destroy_buckets" {
+  description = "Let terraform destroy delete the buckets with their objects."
   type        = bool
   default     = false
+}
+
+variable "bad_request_alarm_threshold" {
+  description = "400 answers in an hour above which the bad-requests alarm fires (a wrong or rotated secret)."
+  type        = number
+  default     = 5
 }

@@ -5,9 +5,11 @@ terraform {
   required_version = ">= 1.5"
 
   required_providers {
+    # Validated with 7.45.0 (terraform validate, a plan and an apply of the
+    # Pub/Sub and Storage resources on emulators in go test ./terraform/...).
     google = {
       source  = "hashicorp/google"
-      version = ">= 6.0, < 8.0"
+      version = ">= 7.0, < 8.0"
     }
   }
 }
@@ -26,11 +28,16 @@ locals {
 module "receiver" {
   source = "../modules/receiver"
 
-  project_id            = var.project_id
-  region                = var.region
-  name                  = var.name
-  source_zip_path       = local.source_zip_path
-  webhook_secret        = var.webhook_secret
-  pubsub_ordering       = var.pubsub_ordering
-  notification_channels = var.notification_channels
+  project_id                  = var.project_id
+  region                      = var.region
+  name                        = var.name
+  source_zip_path             = local.source_zip_path
+  webhook_secret              = var.webhook_secret
+  log_level                   = var.log_level
+  pubsub_ordering             = var.pubsub_ordering
+  build_service_account       = var.build_service_account
+  enable_alarms               = var.enable_alarms
+  bad_request_alarm_threshold = var.bad_request_alarm_threshold
+  notification_channels       = var.notification_channels
+  force_destroy_buckets       = var.force_destroy_buckets
 }

@@ -168,4 +168,4 @@ resource "aws_lambda_function_url" "webhook" {
 # (hashicorp/terraform-provider-aws#44858), but 5.x's aws_lambda_permission
 # cannot express the condition, and granting lambda:InvokeFunction to "*"
 # without it would open direct invocation to everyone. With a 5.x provider add
-# it once by hand (docs/deploy.md shows the command).
+# it once by hand (the README and docs/lambda.md show the command).

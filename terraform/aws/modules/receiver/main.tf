@@ -67,7 +67,7 @@ resource "aws_sqs_queue" "webhook" {
 # ---------------------------------------------------------------- bucket
 resource "aws_s3_bucket" "claim_check" {
   bucket_prefix = "${var.name}-claim-check-"
-  force_destroy = var.force_destroy_bucket
+  force_destroy = var.force_destroy_buckets
   tags          = var.tags
 }
 

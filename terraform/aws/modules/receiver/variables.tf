@@ -176,16 +176,27 @@ variable "spill_expiration_days" {
   }
 }
 
-variable "force_destroy_bucket" {
-  description = "Let terraform destroy delete the claim-check bucket with its objects (spilled events included)."
+variable "force_destroy_buckets" {
+  description = "Let terraform destroy delete the buckets with their objects (spilled events included)."
   type        = bool
   default     = false
 }
 
 variable "enable_alarms" {
-  description = "Create the CloudWatch alarms (dead-letter queue, function errors and throttles, API 5xx, spilled events)."
+  description = "Create the CloudWatch alarms (dead-letter queue, function errors and throttles, API 5xx, function URL 5xx when enabled, spilled events, sustained 400s)."
   type        = bool
   default     = true
+}
+
+variable "bad_request_alarm_threshold" {
+  description = "The bad-requests alarm fires when the function answers 400 (signature missing or not matching) more than this many times in an hour, as a wrong or rotated secret makes it do."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.bad_request_alarm_threshold >= 0
+    error_message = "bad_request_alarm_threshold must be 0 or more."
+  }
 }
 
 variable "alarm_email" {

@@ -195,6 +195,8 @@ resource "google_cloudfunctions2_function" "webhook" {
   build_config {
     runtime     = var.runtime
     entry_point = "ElevenLabsWebhook"
+    # null: Cloud Functions' default build service account.
+    service_account = var.build_service_account
 
     source {
       storage_source {
@@ -219,6 +221,7 @@ resource "google_cloudfunctions2_function" "webhook" {
       PUBSUB_ORDERING    = tostring(var.pubsub_ordering)
       WEBHOOK_TOLERANCE  = var.webhook_tolerance
       PUBLISH_TIMEOUT    = var.publish_timeout
+      LOG_LEVEL          = var.log_level
     }
 
     # "latest" is read when an instance starts: after rotating, new instances

@@ -51,6 +51,17 @@ variable "runtime" {
   }
 }
 
+variable "build_service_account" {
+  description = "Service account Cloud Build builds the function as (projects/P/serviceAccounts/EMAIL). null: the project's default build service account, which in projects created since mid-2024 has no rights until granted (see the module's documentation)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.build_service_account == null || can(regex("^projects/[^/]+/serviceAccounts/[^/]+@[^/]+$", var.build_service_account))
+    error_message = "build_service_account must be null or projects/PROJECT/serviceAccounts/EMAIL."
+  }
+}
+
 variable "available_memory" {
   description = "Memory of each function instance (Cloud Run notation, e.g. 256M)."
   type        = string
@@ -78,6 +89,17 @@ variable "webhook_secret" {
   type        = string
   default     = null
   sensitive   = true
+}
+
+variable "log_level" {
+  description = "Level of the function's JSON log lines (LOG_LEVEL)."
+  type        = string
+  default     = "info"
+
+  validation {
+    condition     = contains(["debug", "info", "warn", "error"], var.log_level)
+    error_message = "log_level must be debug, info, warn or error."
+  }
 }
 
 variable "webhook_tolerance" {
@@ -158,10 +180,21 @@ variable "force_destroy_buckets" {
   default     = false
 }
 
-variable "enable_alerts" {
-  description = "Create the log-based metric of spilled events and the alert policies (spilled events, dead-lettered messages)."
+variable "enable_alarms" {
+  description = "Create the log-based metrics and the alert policies (5xx answers, failing closed, spilled events, dead-lettered messages, sustained 400s)."
   type        = bool
   default     = true
+}
+
+variable "bad_request_alarm_threshold" {
+  description = "The bad-requests alert fires when the function answers 400 (signature missing or not matching) more than this many times in an hour, as a wrong or rotated secret makes it do."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.bad_request_alarm_threshold >= 0
+    error_message = "bad_request_alarm_threshold must be 0 or more."
+  }
 }
 
 variable "notification_channels" {
