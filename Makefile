@@ -13,7 +13,7 @@ FUZZ_TARGETS ?= ./core:FuzzParseSignatureHeader ./core:FuzzVerify ./core:FuzzPar
 all: build
 
 # Variables whose current value help prints in place of $(NAME).
-HELP_VARS ?= PORT LAMBDA_PORT FUZZTIME LOADTEST_N LOADTEST_C
+HELP_VARS ?= PORT LAMBDA_PORT FUZZTIME LOADTEST_N LOADTEST_C GCF_PORT PUBSUB_PORT
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | sed -e 's/:.*## /\t/' \
@@ -50,8 +50,9 @@ run: ## run the local receiver on 127.0.0.1:$(PORT)/webhook, spooling to .local/
 EVENT ?= post_call_transcription
 FILE  ?= events/bodies/$(EVENT).json
 URL   ?= http://127.0.0.1:$(PORT)/webhook
-send: ## sign FILE (or events/bodies/$(EVENT).json) and POST it to the local receiver
-	$(GO) run ./cmd/send -url '$(URL)' -file '$(FILE)'
+WAIT  ?= 0s
+send: ## sign FILE (or events/bodies/$(EVENT).json) and POST it to URL (the local receiver); WAIT=1m retries while nothing listens yet
+	$(GO) run ./cmd/send -url '$(URL)' -file '$(FILE)' -wait '$(WAIT)'
 
 sign: ## print an ElevenLabs-Signature header for FILE, for curl
 	@$(GO) run ./cmd/send -header -file '$(FILE)'

@@ -1,6 +1,8 @@
 package core
 
 import (
+	"github.com/elevenrelay/elevenrelay/internal/envvar"
+
 	"fmt"
 	"net/netip"
 	"strings"
@@ -44,7 +46,7 @@ func ParseAllowlist(spec string) (*Allowlist, error) {
 		case strings.HasPrefix(item, "elevenlabs-"):
 			ips, ok := elevenLabsEgress[strings.TrimPrefix(item, "elevenlabs-")]
 			if !ok {
-				return nil, fmt.Errorf("%w: unknown allowlist preset %q", ErrConfig, item)
+				return nil, fmt.Errorf("%w: %s: unknown allowlist preset %q: want elevenlabs or elevenlabs-<region> (us, eu, asia, eu-residency, india, singapore)", ErrConfig, envvar.SourceAllowlist, item)
 			}
 			if err := a.add(ips...); err != nil {
 				return nil, err
@@ -66,14 +68,14 @@ func (a *Allowlist) add(items ...string) error {
 		if strings.Contains(item, "/") {
 			p, err := netip.ParsePrefix(item)
 			if err != nil {
-				return fmt.Errorf("%w: allowlist entry %q: %v", ErrConfig, item, err)
+				return badAllowlistEntry(item)
 			}
 			a.prefixes = append(a.prefixes, p.Masked())
 			continue
 		}
 		ip, err := netip.ParseAddr(item)
 		if err != nil {
-			return fmt.Errorf("%w: allowlist entry %q: %v", ErrConfig, item, err)
+			return badAllowlistEntry(item)
 		}
 		a.prefixes = append(a.prefixes, netip.PrefixFrom(ip.Unmap(), ip.Unmap().BitLen()))
 	}
@@ -97,4 +99,10 @@ func (a *Allowlist) Allows(ip string) bool {
 		}
 	}
 	return false
+}
+
+// badAllowlistEntry names the variable and what it takes: netip's own
+// message ("ParseAddr(…): unable to parse IP") says neither.
+func badAllowlistEntry(item string) error {
+	return fmt.Errorf("%w: %s entry %q: want an IP address, a CIDR such as 192.0.2.0/24, or a preset (elevenlabs, elevenlabs-<region>)", ErrConfig, envvar.SourceAllowlist, item)
 }

@@ -73,6 +73,19 @@ func isBucketName(s string) bool {
 	return true
 }
 
+// bucketNameProblem says why s, which isBucketName refused, is not a
+// bucket name.
+func bucketNameProblem(s string) string {
+	switch {
+	case strings.Contains(s, "/") || strings.Contains(s, ":"):
+		return "want a bucket name, not a URL"
+	case len(s) < 3 || len(s) > 222:
+		return "want a bucket name of 3 to 222 characters (63 without dots)"
+	default:
+		return "want a bucket name: lower-case letters, digits, '.', '_' and '-', starting and ending with a letter or digit"
+	}
+}
+
 // LoadConfig reads the configuration through getenv (os.Getenv in
 // production). Every unusable value is reported, each wrapping ErrConfig,
 // so one deploy shows every mistake at once. Missing secrets or targets are
@@ -158,7 +171,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if v := get(envvar.ClaimCheckBucket); v != "" {
 		if !isBucketName(v) {
-			bad(envvar.ClaimCheckBucket, v, "want a bucket name, not a URL")
+			bad(envvar.ClaimCheckBucket, v, bucketNameProblem(v))
 		} else {
 			c.ClaimCheckBucket = v
 		}

@@ -19,7 +19,7 @@ var (
 	ErrTimestampTolerance = errors.New("Timestamp outside the tolerance zone")
 	ErrSignatureMismatch  = errors.New("Signature hash does not match the expected signature hash for payload")
 	// ErrMalformedSignature covers headers that are not key=value parts, that
-	// hold more than one t, or that exceed the size caps which bound the work
+	// hold two different t values, or that exceed the size caps which bound the work
 	// a hostile header can cause.
 	ErrMalformedSignature = errors.New("Malformed signature header")
 	// ErrConflictingSignature is returned when one request carries two

@@ -156,7 +156,8 @@ type parsedHeader struct {
 }
 
 // parseSignatureHeader splits "t=…,v0=…" into its parts. Parts may come in
-// any order with white space around them; unknown keys are ignored.
+// any order with white space around them; unknown keys are ignored; t may
+// repeat only with the same value.
 // v0 values that are not 64 hex digits cannot match and are dropped, but a
 // header must still name a v0 to be understood.
 func parseSignatureHeader(h string) (*parsedHeader, error) {
@@ -192,11 +193,16 @@ func parseSignatureHeaderInto(h string, p *parsedHeader) error {
 		}
 		switch strings.TrimSpace(key) {
 		case "t":
-			if seenT {
-				return fmt.Errorf("%w: more than one t", ErrMalformedSignature)
+			// A repeated identical t is one timestamp: HTTP API joins two
+			// identical ElevenLabs-Signature headers with a comma, which
+			// net/http and the Cloud Function see as one value. Two
+			// different t values stay ambiguous, so they are refused.
+			val = strings.TrimSpace(val)
+			if seenT && val != p.t {
+				return fmt.Errorf("%w: two different t values", ErrMalformedSignature)
 			}
 			seenT = true
-			p.t = strings.TrimSpace(val)
+			p.t = val
 		case "v0":
 			seenV0 = true
 			val = strings.TrimSpace(val)

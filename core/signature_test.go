@@ -104,7 +104,7 @@ func TestVerifyCapsHostileHeaders(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := v.Verify(body, tc.header)
-			if !errors.Is(err, tc.want) && !(tc.want == nil && err == nil) {
+			if !errors.Is(err, tc.want) { // errors.Is(nil, nil) is true
 				t.Fatalf("Verify: err = %v, want %v", err, tc.want)
 			}
 		})
@@ -147,5 +147,37 @@ func TestSignMatchesFixture(t *testing.T) {
 	got := Sign(f.Cases[0].Secrets[0], time.Unix(f.Now-60, 0), body)
 	if got != f.Cases[0].Header {
 		t.Fatalf("Sign = %q, want %q", got, f.Cases[0].Header)
+	}
+}
+
+// TestHeaderSizeBoundary holds the cap at exactly maxSignatureHeaderBytes:
+// a valid header padded with an unknown part to the cap verifies, one byte
+// more is refused before any HMAC is computed.
+func TestHeaderSizeBoundary(t *testing.T) {
+	now := time.Unix(1763859600, 0)
+	body := []byte(`{"type":"post_call_transcription"}`)
+	v, err := NewVerifier([]string{"k"}, VerifierOptions{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := Sign("k", now, body)
+	pad := func(n int) string {
+		h := sig + ",x="
+		return h + strings.Repeat("a", n-len(h))
+	}
+	for _, tc := range []struct {
+		size int
+		want error
+	}{
+		{maxSignatureHeaderBytes, nil},
+		{maxSignatureHeaderBytes + 1, ErrMalformedSignature},
+	} {
+		h := pad(tc.size)
+		if len(h) != tc.size {
+			t.Fatalf("padded header is %d bytes, want %d", len(h), tc.size)
+		}
+		if _, err := v.Verify(body, h); !errors.Is(err, tc.want) { // errors.Is(nil, nil) is true
+			t.Errorf("%d-byte header: err = %v, want %v", tc.size, err, tc.want)
+		}
 	}
 }

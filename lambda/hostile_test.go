@@ -32,11 +32,12 @@ func hostileEvents(t testing.TB, tc hostile.Case, i int, now time.Time) map[stri
 	} else if b64 {
 		raw = base64.StdEncoding.EncodeToString(body)
 	}
-	single := map[string]string{}
+	single, joined := map[string]string{}, map[string]string{}
 	for k, vs := range headers {
 		single[k] = vs[len(vs)-1]
+		joined[k] = strings.Join(vs, ",") // HTTP API joins repeated headers
 	}
-	v2, err := json.Marshal(events.APIGatewayV2HTTPRequest{Version: "2.0", Headers: single, Body: raw, IsBase64Encoded: b64,
+	v2, err := json.Marshal(events.APIGatewayV2HTTPRequest{Version: "2.0", Headers: joined, Body: raw, IsBase64Encoded: b64,
 		RequestContext: events.APIGatewayV2HTTPRequestContext{RequestID: "req-v2", HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method}}})
 	require.NoError(t, err)
 	v1, err := json.Marshal(events.APIGatewayProxyRequest{HTTPMethod: method, Headers: single, MultiValueHeaders: headers, Body: raw, IsBase64Encoded: b64,
@@ -146,4 +147,43 @@ func BenchmarkHostileInvoke(b *testing.B) {
 func jsonString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// TestNullBodyAndHeaders runs events with "body": null and "headers": null
+// through the handler end to end: a null body is the empty body (queued
+// when its signature verifies), null headers are no signature (400).
+func TestNullBodyAndHeaders(t *testing.T) {
+	now := time.Now()
+	sig := core.Sign(testSecret, now, nil)
+	tests := []struct {
+		name, event string
+		wantStatus  int
+		wantError   string
+	}{
+		{"v2 null body, signed empty", `{"version":"2.0","headers":{"elevenlabs-signature":"` + sig + `"},"body":null,"requestContext":{"http":{"method":"POST"}}}`, 200, ""},
+		{"v2 null headers", `{"version":"2.0","headers":null,"body":"{}","requestContext":{"http":{"method":"POST"}}}`, 400, "Missing signature header"},
+		{"v2 null headers and body", `{"version":"2.0","headers":null,"body":null,"requestContext":{"http":{"method":"POST"}}}`, 400, "Missing signature header"},
+		{"v1 null body, signed empty", `{"resource":"/webhook","httpMethod":"POST","headers":{"ElevenLabs-Signature":"` + sig + `"},"multiValueHeaders":null,"body":null,"requestContext":{"httpMethod":"POST"}}`, 200, ""},
+		{"v1 null headers", `{"resource":"/webhook","httpMethod":"POST","headers":null,"multiValueHeaders":null,"body":"{}","requestContext":{"httpMethod":"POST"}}`, 400, "Missing signature header"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sink := &recordingSink{}
+			var logs bytes.Buffer
+			h := testHandler(t, sink, &logs)
+			out, err := h.Invoke(context.Background(), []byte(tc.event))
+			require.NoError(t, err)
+			var res events.APIGatewayV2HTTPResponse
+			require.NoError(t, json.Unmarshal(out, &res))
+			require.Equal(t, tc.wantStatus, res.StatusCode, res.Body)
+			if tc.wantError != "" {
+				require.JSONEq(t, `{"error":`+jsonString(tc.wantError)+`}`, res.Body)
+			}
+			require.Equal(t, tc.wantStatus == 200, len(sink.msgs) == 1)
+			if tc.wantStatus == 200 {
+				require.Empty(t, sink.msgs[0].Body)
+				require.Equal(t, core.UnknownEventType, sink.msgs[0].EventType)
+			}
+		})
+	}
 }

@@ -4,23 +4,20 @@
 package local
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
-	"sync"
+	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/elevenrelay/elevenrelay/core"
+	"github.com/elevenrelay/elevenrelay/internal/envvar"
 	"github.com/elevenrelay/elevenrelay/internal/logging"
 )
 
@@ -29,95 +26,12 @@ import (
 // never fall back to it.
 const DevSecret = "wsec_dev_elevenrelay_not_for_production"
 
+// defaultMaxBodyBytes caps bodies when WEBHOOK_MAX_BODY_BYTES is not set:
+// 32 MiB, as on Cloud Functions, so that what passes here passes there.
+const defaultMaxBodyBytes = 32 << 20
+
 // DefaultSpoolPath is where accepted messages go unless SPOOL_FILE says.
 const DefaultSpoolPath = ".local/spool.jsonl"
-
-// SpoolLine is one accepted message in the spool file.
-type SpoolLine struct {
-	MessageID  string            `json:"message_id"`
-	Attributes map[string]string `json:"attributes"`
-	// Body is the raw body when it is valid UTF-8 (JSON strings keep every
-	// byte of it); otherwise BodyBase64 holds it.
-	Body       *string `json:"body,omitempty"`
-	BodyBase64 []byte  `json:"body_base64,omitempty"`
-}
-
-// Spool is a core.Sink that appends each message as one JSON line to a file
-// and syncs it before answering, as a durable queue would.
-type Spool struct {
-	Path   string
-	Logger *slog.Logger
-
-	mu sync.Mutex
-}
-
-var _ core.Sink = (*Spool)(nil)
-
-// Publish appends m to the spool file.
-func (s *Spool) Publish(ctx context.Context, m *core.Message) (string, error) {
-	id := newID()
-	line := SpoolLine{MessageID: id, Attributes: m.Attributes()}
-	if utf8.Valid(m.Body) {
-		b := string(m.Body)
-		line.Body = &b
-	} else {
-		line.BodyBase64 = m.Body
-	}
-	b, err := json.Marshal(line)
-	if err != nil {
-		return "", err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := os.MkdirAll(filepath.Dir(s.Path), 0o755); err != nil {
-		return "", err
-	}
-	f, err := os.OpenFile(s.Path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-	if err != nil {
-		return "", err
-	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		return "", err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return "", err
-	}
-	if err := f.Close(); err != nil {
-		return "", err
-	}
-	if s.Logger != nil {
-		s.Logger.Info("spooled", "message_id", id, "event_type", m.EventType, "bytes", len(m.Body), "spool", s.Path)
-	}
-	return id, nil
-}
-
-// ReadSpool returns every line of a spool file, for tests and tools.
-func ReadSpool(path string) ([]SpoolLine, error) {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var out []SpoolLine
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	for dec.More() {
-		var l SpoolLine
-		if err := dec.Decode(&l); err != nil {
-			return out, fmt.Errorf("spool %s: %w", path, err)
-		}
-		out = append(out, l)
-	}
-	return out, nil
-}
-
-// RawBody returns the line's body bytes.
-func (l SpoolLine) RawBody() []byte {
-	if l.Body != nil {
-		return []byte(*l.Body)
-	}
-	return l.BodyBase64
-}
 
 // Options configure Run. Zero fields take the environment's or the defaults.
 type Options struct {
@@ -127,6 +41,42 @@ type Options struct {
 	Logger    *slog.Logger // default: JSON on stderr at LOG_LEVEL
 	// Ready, if set, receives the listening address once the server serves.
 	Ready func(addr string)
+
+	// Slow clients. A body may take as long as it keeps up an average of
+	// MinBodyRate after a grace of BodyTimeout, so a 32 MiB upload passes
+	// a slow link while a client trickling bytes is cut off.
+	HeaderTimeout time.Duration // to read a request's headers; default 10s
+	BodyTimeout   time.Duration // grace before the body must keep MinBodyRate; default 10s
+	MinBodyRate   int64         // bytes per second, on average; default 16 KiB/s
+	WriteTimeout  time.Duration // from the end of the body to the end of the answer; default PUBLISH_TIMEOUT + 10s
+	IdleTimeout   time.Duration // a kept-alive connection without a request; default 60s
+	// MaxInflightBytes bounds the bodies held by requests in flight (the
+	// announced Content-Length, or the body cap when none is announced);
+	// a request past it gets 503 before its body is read. Default: four
+	// bodies at the cap (128 MiB at the default 32 MiB).
+	MaxInflightBytes int64
+}
+
+func (o *Options) defaults(cfg core.Config, maxBody int64) {
+	if o.HeaderTimeout <= 0 {
+		o.HeaderTimeout = 10 * time.Second
+	}
+	if o.BodyTimeout <= 0 {
+		o.BodyTimeout = 10 * time.Second
+	}
+	if o.MinBodyRate <= 0 {
+		o.MinBodyRate = 16 << 10
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = cfg.PublishTimeout + 10*time.Second
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = 60 * time.Second
+	}
+	if o.MaxInflightBytes <= 0 {
+		o.MaxInflightBytes = 4 * maxBody
+	}
+	o.MaxInflightBytes = max(o.MaxInflightBytes, maxBody) // else a body at the cap could never pass
 }
 
 // Run serves POST /webhook until ctx is done. The secret comes from
@@ -147,10 +97,14 @@ func Run(ctx context.Context, o Options) error {
 	if log == nil {
 		log = logging.New(os.Stderr, cfg.LogLevel)
 	}
+	if len(cfg.Secrets) == 0 && strings.TrimSpace(getenv(envvar.Secret)) != "" {
+		// Set, but only commas and spaces: a mistake, not "unset", and no
+		// reason to fall back to the public secret.
+		return fmt.Errorf("%w: %s holds only commas and white space: want one secret, or several separated by commas", core.ErrConfig, envvar.Secret)
+	}
 	if len(cfg.Secrets) == 0 {
 		cfg.Secrets = []string{DevSecret}
-		log.Warn("ELEVENLABS_WEBHOOK_SECRET is unset: using the public development secret; set it to your webhook's secret to receive real ElevenLabs events",
-			"dev_secret_name", "local.DevSecret")
+		log.Warn("ELEVENLABS_WEBHOOK_SECRET is unset: using the public development secret; set it to your webhook's secret to receive real ElevenLabs events")
 	}
 	if o.SpoolPath == "" {
 		o.SpoolPath = getenv("SPOOL_FILE")
@@ -165,10 +119,22 @@ func Run(ctx context.Context, o Options) error {
 		}
 		o.Addr = net.JoinHostPort("127.0.0.1", port)
 	}
-	recv, err := cfg.Receiver(&Spool{Path: o.SpoolPath, Logger: log}, nil, log)
+	maxBody := cfg.MaxBodyBytes
+	if maxBody <= 0 {
+		maxBody = defaultMaxBodyBytes
+	}
+	o.defaults(cfg, maxBody)
+
+	spool := &Spool{Path: o.SpoolPath, Logger: log}
+	if err := spool.open(); err != nil { // repairs a torn line before serving
+		return err
+	}
+	defer spool.Close()
+	recv, err := cfg.Receiver(spool, nil, log)
 	if err != nil {
 		return err
 	}
+	recv.MaxBodyBytes = maxBody // the guard's bound counts with the same cap
 	mux := http.NewServeMux()
 	mux.Handle("/webhook", recv)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -179,7 +145,14 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{
+		Handler:           &guard{next: mux, opts: o, maxBody: maxBody, log: log, now: time.Now},
+		ReadHeaderTimeout: o.HeaderTimeout,
+		IdleTimeout:       o.IdleTimeout,
+		// No ReadTimeout or WriteTimeout: both would count from the
+		// headers and cut a large upload on a slow link. The guard sets
+		// per-request deadlines that move with the body's progress.
+	}
 	log.Info("local receiver listening", "url", "http://"+ln.Addr().String()+"/webhook", "spool", o.SpoolPath)
 	if o.Ready != nil {
 		o.Ready(ln.Addr().String())

@@ -13,7 +13,7 @@ lambda-build: ## build the Lambda binary dist/lambda/bootstrap (GOARCH=arm64 by 
 	$(call lambda_build,$(LAMBDA_DIST)/bootstrap)
 	@ls -l $(LAMBDA_DIST)/bootstrap
 
-events: ## re-sign the sample Lambda events in events/ with the current time and the development secret
+events: ## re-sign the sample Lambda events in events/ now, with the first secret of ELEVENLABS_WEBHOOK_SECRET (else the development secret)
 	$(GO) run ./cmd/events
 
 bench-lambda: ## benchmarks: one Lambda invocation vs the bare HMAC, at 5 KiB and 1 MiB

@@ -9,6 +9,12 @@
 // post_call_audio is base64-encoded, as a REST API with binary media types
 // sends it. It also writes events that must be refused (a wrong signature,
 // a stale one) and env.json for `sam local --env-vars`.
+//
+// It signs with the first secret of ELEVENLABS_WEBHOOK_SECRET (the rotation
+// form "new,old" signs with the new one), or with the development secret.
+// events/env.json is tracked, so it only ever holds the public development
+// secret: with a secret of your own, the environment for sam local goes to
+// .local/sam-env.json, which git ignores.
 package main
 
 import (
@@ -27,11 +33,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/elevenrelay/elevenrelay/core"
 	"github.com/elevenrelay/elevenrelay/internal/envvar"
+	"github.com/elevenrelay/elevenrelay/local"
 )
-
-// devSecret is the development webhook secret that local tools share (the
-// same value as local.DevSecret). Never configure it in a deployment.
-const devSecret = "wsec_dev_elevenrelay_not_for_production"
 
 // wrongSecret signs the bad-signature events.
 const wrongSecret = "wsec_not_the_configured_secret"
@@ -45,22 +48,74 @@ const (
 	region    = "us-east-1"
 )
 
+// privateEnv is where the sam local environment goes when the events are
+// signed with a secret other than the development one.
+const privateEnv = ".local/sam-env.json"
+
 func main() {
 	dir := flag.String("dir", "events", "directory holding bodies/ and receiving the events")
 	flag.Parse()
-	secret := os.Getenv(envvar.Secret)
-	if secret == "" {
-		secret = devSecret
-	}
+	secret := firstSecret(os.Getenv(envvar.Secret))
 	files, err := generate(*dir, secret, time.Now())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "events:", err)
 		os.Exit(1)
 	}
 	fmt.Printf("wrote %d files in %s, signed at %s (valid for %s)\n", len(files), *dir, time.Now().UTC().Format(time.RFC3339), core.DefaultTolerance)
+	if secret == local.DevSecret {
+		fmt.Println("signed with the development secret; sam local: --env-vars " + filepath.Join(*dir, "env.json"))
+		return
+	}
+	if err := writeJSON(privateEnv, samEnv(secret)); err != nil {
+		fmt.Fprintln(os.Stderr, "events:", err)
+		os.Exit(1)
+	}
+	fmt.Println("signed with the first secret of " + envvar.Secret + "; sam local: --env-vars " + privateEnv +
+		" (" + filepath.Join(*dir, "env.json") + " keeps the development secret and is tracked by git)")
 }
 
-// generate writes every event into dir and returns the names written.
+// firstSecret is the secret a sender signs with: the first of a
+// comma-separated list (the rotation form), or the development secret.
+func firstSecret(env string) string {
+	for _, s := range strings.Split(env, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			return s
+		}
+	}
+	return local.DevSecret
+}
+
+// samEnv is the environment sam local gives the function. sam local
+// resolves a resource's !Ref in template.yaml to its logical id, so each
+// variable set from one is overridden here: the secret's ARN to empty, or
+// the function would refuse "WebhookSecretValue" (not an ARN) and answer
+// 500 to everything.
+func samEnv(secret string) map[string]map[string]string {
+	return map[string]map[string]string{"WebhookFunction": {
+		envvar.Secret:           secret,
+		envvar.SecretARN:        "",
+		envvar.SQSQueueURL:      "http://host.docker.internal:5000/" + accountID + "/elevenrelay-events",
+		envvar.ClaimCheckBucket: "elevenrelay-claim-check",
+		"AWS_ENDPOINT_URL":      "http://host.docker.internal:5000",
+		envvar.LogLevel:         "debug",
+	}}
+}
+
+func writeJSON(path string, v any) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, buf.Bytes(), 0o644)
+}
+
+// generate writes every event into dir, signed with secret, and returns
+// the names written. env.json always holds the development secret.
 func generate(dir, secret string, now time.Time) ([]string, error) {
 	bodies, err := filepath.Glob(filepath.Join(dir, "bodies", "*.json"))
 	if err != nil || len(bodies) == 0 {
@@ -87,27 +142,11 @@ func generate(dir, secret string, now time.Time) ([]string, error) {
 			out["apigw-v1-stale.json"] = restEvent("stale", body, stale, now, false)
 		}
 	}
-	// sam local resolves a resource's !Ref in template.yaml to its logical
-	// id, so each variable set from one is overridden here: the secret's ARN
-	// to empty, or the function would refuse "WebhookSecretValue" (not an
-	// ARN) and answer 500 to everything.
-	out["env.json"] = map[string]map[string]string{"WebhookFunction": {
-		envvar.Secret:           secret,
-		envvar.SecretARN:        "",
-		envvar.SQSQueueURL:      "http://host.docker.internal:5000/" + accountID + "/elevenrelay-events",
-		envvar.ClaimCheckBucket: "elevenrelay-claim-check",
-		"AWS_ENDPOINT_URL":      "http://host.docker.internal:5000",
-		envvar.LogLevel:         "debug",
-	}}
+	// Tracked, so never a real secret.
+	out["env.json"] = samEnv(local.DevSecret)
 	var names []string
 	for name, v := range out {
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(v); err != nil {
-			return nil, err
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), buf.Bytes(), 0o644); err != nil {
+		if err := writeJSON(filepath.Join(dir, name), v); err != nil {
 			return nil, err
 		}
 		names = append(names, name)

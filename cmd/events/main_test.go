@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/elevenrelay/elevenrelay/core"
+	"github.com/elevenrelay/elevenrelay/local"
 )
 
 // The generated events carry the body unchanged and a signature that
@@ -22,14 +23,14 @@ func TestGenerate(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	names, err := generate(dir, devSecret, now)
+	names, err := generate(dir, local.DevSecret, now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(names) != 17 {
 		t.Fatalf("wrote %d files: %v", len(names), names)
 	}
-	v, err := core.NewVerifier([]string{devSecret}, core.VerifierOptions{})
+	v, err := core.NewVerifier([]string{local.DevSecret}, core.VerifierOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +89,7 @@ func TestEnvJSON(t *testing.T) {
 	if err := os.CopyFS(filepath.Join(dir, "bodies"), os.DirFS(filepath.Join("..", "..", "events", "bodies"))); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := generate(dir, devSecret, time.Now()); err != nil {
+	if _, err := generate(dir, local.DevSecret, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	generated, err := os.ReadFile(filepath.Join(dir, "env.json"))
@@ -111,7 +112,7 @@ func TestEnvJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.SecretARN != "" || len(cfg.Secrets) != 1 || cfg.Secrets[0] != devSecret {
+	if cfg.SecretARN != "" || len(cfg.Secrets) != 1 || cfg.Secrets[0] != local.DevSecret {
 		t.Errorf("secret ARN %q, secrets %q: want the development secret only", cfg.SecretARN, cfg.Secrets)
 	}
 
@@ -129,5 +130,43 @@ func TestEnvJSON(t *testing.T) {
 		if _, ok := vars[name]; isResource && !ok {
 			t.Errorf("env.json does not override %s (!Ref %s, a resource)", name, ref)
 		}
+	}
+}
+
+// TestOwnSecret: with the rotation form "new,old" the events are signed with
+// the first secret, so that they verify, and the tracked env.json still
+// holds only the development secret.
+func TestOwnSecret(t *testing.T) {
+	secret := firstSecret(" wsec_new , wsec_old")
+	if secret != "wsec_new" {
+		t.Fatalf("firstSecret = %q, want wsec_new", secret)
+	}
+	for _, unset := range []string{"", " , "} {
+		if got := firstSecret(unset); got != local.DevSecret {
+			t.Fatalf("firstSecret(%q) = %q, want the development secret", unset, got)
+		}
+	}
+	dir := t.TempDir()
+	if err := os.CopyFS(filepath.Join(dir, "bodies"), os.DirFS(filepath.Join("..", "..", "events", "bodies"))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := generate(dir, secret, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "apigw-v2-post_call_transcription.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	v, _ := core.NewVerifier([]string{"wsec_new"}, core.VerifierOptions{})
+	if _, err := v.Verify([]byte(ev.Body), ev.Headers["elevenlabs-signature"]); err != nil {
+		t.Fatalf("event signed with the first secret does not verify: %v", err)
+	}
+	env, _ := os.ReadFile(filepath.Join(dir, "env.json"))
+	if strings.Contains(string(env), "wsec_new") || !strings.Contains(string(env), local.DevSecret) {
+		t.Fatalf("env.json holds a secret other than the development one:\n%s", env)
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -52,19 +53,42 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	cfg, err := core.LoadConfig(getenv)
-	log := logging.New(stderr, cfg.LogLevel)
-	if err != nil {
-		log.Error("replay: configuration", "error", err.Error())
+	// Everything wrong with the invocation is said at once, the platform
+	// first: with a wrong one, the list of missing variables would be wrong.
+	if *platform != "aws" && *platform != "gcp" {
+		fmt.Fprintf(stderr, "replay: -platform %q (PLATFORM=%s for make replay): want aws or gcp\n", *platform, *platform)
 		return 2
 	}
-	if cfg.ClaimCheckBucket == "" {
-		log.Error("replay: set " + envvar.ClaimCheckBucket + " to the bucket the receiver spills to")
+	cfg, cfgErr := core.LoadConfig(getenv)
+	log := logging.New(stderr, cfg.LogLevel)
+	var problems []string
+	if cfgErr != nil {
+		for _, e := range splitJoined(cfgErr) {
+			problems = append(problems, e.Error())
+		}
+	}
+	var missing []string
+	if cfg.ClaimCheckBucket == "" && getenv(envvar.ClaimCheckBucket) == "" {
+		missing = append(missing, envvar.ClaimCheckBucket+" (the bucket the receiver spills to)")
+	}
+	switch {
+	case *platform == "aws" && cfg.SQSQueueURL == "" && getenv(envvar.SQSQueueURL) == "":
+		missing = append(missing, envvar.SQSQueueURL)
+	case *platform == "gcp" && cfg.PubSubTopic == "" && getenv(envvar.PubSubTopic) == "":
+		missing = append(missing, envvar.PubSubTopic)
+	}
+	if len(missing) > 0 {
+		problems = append(problems, "set "+strings.Join(missing, ", "))
+	}
+	if len(problems) > 0 {
+		for _, p := range problems {
+			fmt.Fprintln(stderr, "replay:", p)
+		}
 		return 2
 	}
 	src, sink, closeQueue, err := open(ctx, *platform, cfg, getenv, log)
 	if err != nil {
-		log.Error("replay: "+err.Error(), "platform", *platform)
+		fmt.Fprintf(stderr, "replay: %s: %v\n", *platform, err)
 		return 2
 	}
 	defer closeQueue()
@@ -72,7 +96,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if *dryRun {
 		keys, err := src.List(ctx, core.SpillPrefix)
 		if err != nil {
-			log.Error("replay: list", "error", err.Error())
+			fmt.Fprintln(stderr, "replay: listing the bucket:", err)
 			return 1
 		}
 		for _, k := range keys {
@@ -84,9 +108,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	st, err := core.Replay(ctx, src, sink, log)
 	fmt.Fprintf(stdout, "found=%d replayed=%d failed=%d skipped=%d\n", st.Found, st.Replayed, st.Failed, st.Skipped)
 	if err != nil {
+		// The log has a line for each object that failed; this is the
+		// first error, which is the only one when listing failed.
+		fmt.Fprintln(stderr, "replay:", err)
 		return 1
 	}
 	return 0
+}
+
+// splitJoined undoes errors.Join, so that each error gets a line.
+func splitJoined(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 // open wires the platform's queue and spill bucket as the receiver does.
@@ -99,6 +134,10 @@ func open(ctx context.Context, platform string, cfg core.Config, getenv func(str
 		awsCfg, err := loadAWSConfig(ctx)
 		if err != nil {
 			return nil, nil, nil, err
+		}
+		if awsCfg.Region == "" {
+			// Else every call fails later with the SDK's "Invalid region".
+			return nil, nil, nil, errors.New("no AWS region: set AWS_REGION (or a profile's region through AWS_PROFILE)")
 		}
 		q, err := lambda.NewQueue(ctx, cfg, lambda.Options{Getenv: getenv, Logger: log, AWS: &awsCfg})
 		if err != nil {

@@ -187,12 +187,18 @@ func StartPubSub(t testing.TB) *Process {
 // failing a test, and the caller must call Stop, which also removes the
 // emulator's data and configuration directories.
 func LaunchPubSub() (p *Process, err error) {
-	if _, err := exec.LookPath("gcloud"); err != nil {
-		return nil, fmt.Errorf("gcloud not found on PATH; %s", PubSubHint)
-	}
 	port, err := freePort()
 	if err != nil {
 		return nil, err
+	}
+	return LaunchPubSubOn(port)
+}
+
+// LaunchPubSubOn is LaunchPubSub on a given loopback port, for a local run
+// whose printed commands name the port.
+func LaunchPubSubOn(port int) (p *Process, err error) {
+	if _, err := exec.LookPath("gcloud"); err != nil {
+		return nil, fmt.Errorf("gcloud not found on PATH; %s", PubSubHint)
 	}
 	dir, err := os.MkdirTemp("", "pubsub-emulator-")
 	if err != nil {
