@@ -39,6 +39,12 @@ type event struct {
 func parseEvent(body []byte) event {
 	var c jsonscan.Classifier
 	c.Write(body)
+	return classified(&c)
+}
+
+// classified is the event c found in all the bytes written to it, whether
+// in one piece (parseEvent) or streamed (VerifyStream).
+func classified(c *jsonscan.Classifier) event {
 	env, ok := c.Envelope()
 	if !ok {
 		return event{Type: UnknownEventType}

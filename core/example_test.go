@@ -76,3 +76,22 @@ func ExampleReceiver_Handle() {
 	// {"level":"WARN","msg":"webhook","request_id":"req-2","event_type":"","outcome":"rejected","status":400,"bytes":70,"error":"Missing signature header"}
 	// 400 {"error":"Missing signature header"}
 }
+
+// A body stored on arrival is verified later, streamed from storage: the
+// tolerance counts from when it was received, not from now.
+func ExampleVerifier_VerifyStream() {
+	received := time.Unix(1763859600, 0)
+	body := []byte(`{"type":"post_call_audio","data":{"conversation_id":"conv_1","full_audio":"SUQz"}}`)
+	header := core.Sign("wsec_example", received, body)
+
+	v, _ := core.NewVerifier([]string{"wsec_example"}, core.VerifierOptions{})
+	m, n, err := v.VerifyStream(bytes.NewReader(body), header, received)
+	fmt.Println(m.EventType, m.ConversationID, n, m.Body == nil, err)
+
+	// The same request, stored two hours after it was signed: stale.
+	_, _, err = v.VerifyStream(bytes.NewReader(body), header, received.Add(2*time.Hour))
+	fmt.Println(err)
+	// Output:
+	// post_call_audio conv_1 82 true <nil>
+	// Timestamp outside the tolerance zone
+}

@@ -45,14 +45,19 @@ type Message struct {
 // NewMessage builds the message for a verified body. It computes every
 // attribute once, here, so that all platforms queue the same thing.
 func NewMessage(body []byte, sig Signature, receivedAt time.Time) *Message {
-	ev := parseEvent(body)
 	sum := sha256.Sum256(body)
+	m := newMessage(parseEvent(body), sig, sum[:], receivedAt)
+	m.Body = body
+	return m
+}
+
+// newMessage is a message without its body, from what was read of it.
+func newMessage(ev event, sig Signature, sum []byte, receivedAt time.Time) *Message {
 	m := &Message{
-		Body:               body,
 		EventType:          ev.Type,
 		EventTimestamp:     attrValue(ev.Timestamp),
 		SignatureTimestamp: sig.Timestamp,
-		ContentSHA256:      hex.EncodeToString(sum[:]),
+		ContentSHA256:      hex.EncodeToString(sum),
 		ReceivedAt:         receivedAt.UTC(),
 		ConversationID:     attrValue(ev.ConversationID),
 	}

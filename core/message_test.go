@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -126,3 +127,45 @@ func TestClaimCheck(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// PublishCopy sends the pointer Publish sends for the same bytes, and the
+// object it asks for is the one Publish would have written.
+func TestClaimCheckPublishCopy(t *testing.T) {
+	big := []byte(`{"type":"post_call_audio","data":{"conversation_id":"c1","full_audio":"` + strings.Repeat("QUJD", 1000) + `"}}`)
+	sig := Signature{Timestamp: "1763859600"}
+	viaPut, viaCopy := &memSink{}, &memSink{}
+	store := &memStore{}
+	if _, err := (&ClaimCheck{Sink: viaPut, Limit: 1024, Store: store, URLPrefix: "s3://bucket/"}).Publish(context.Background(), NewMessage(big, sig, testNow)); err != nil {
+		t.Fatal(err)
+	}
+	v, _ := NewVerifier([]string{"k"}, VerifierOptions{})
+	m, n, err := v.VerifyStream(bytes.NewReader(big), Sign("k", testNow, big), testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var copiedKey string
+	var copiedMeta map[string]string
+	cc := &ClaimCheck{Sink: viaCopy, Limit: 1024, URLPrefix: "s3://bucket/"}
+	_, err = cc.PublishCopy(context.Background(), m, n, func(_ context.Context, key string, meta map[string]string) error {
+		copiedKey, copiedMeta = key, meta
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, got := viaPut.msgs[0], viaCopy.msgs[0]
+	if !equalMessages(got, want) {
+		t.Fatalf("PublishCopy sent %+v\nPublish sent     %+v", got, want)
+	}
+	if _, ok := store.objs[copiedKey]; !ok || !reflect.DeepEqual(copiedMeta, store.meta[copiedKey]) {
+		t.Fatalf("copied to %s with %v; Publish stored %v", copiedKey, copiedMeta, store.meta)
+	}
+	// A failed copy is a queue failure: retried, nothing queued.
+	_, err = cc.PublishCopy(context.Background(), m, n, func(context.Context, string, map[string]string) error { return errors.New("denied") })
+	if !errors.Is(err, ErrPublish) || len(viaCopy.msgs) != 1 {
+		t.Fatalf("copy failure: err = %v, queued %d", err, len(viaCopy.msgs))
+	}
+	if _, err := (&ClaimCheck{Sink: viaCopy}).PublishCopy(context.Background(), m, n, nil); !errors.Is(err, errNeedsClaimCheck) {
+		t.Fatalf("no bucket: err = %v", err)
+	}
+}

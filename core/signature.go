@@ -87,24 +87,13 @@ func (v *Verifier) Verify(body []byte, header string) (Signature, error) {
 	if v == nil || len(v.secrets) == 0 {
 		return Signature{}, ErrNoSecret
 	}
-	if header == "" {
-		return Signature{}, ErrMissingSignature
-	}
 	// The parsed header lives on the stack: at small bodies a heap copy of
 	// its 1 KiB of v0 slots cost as much as the HMAC's fixed work.
 	var p parsedHeader
-	if err := parseSignatureHeaderInto(header, &p); err != nil {
-		return Signature{}, err
-	}
-	ts, err := parseTimestamp(p.t)
+	sig, err := v.checkHeader(header, v.now(), &p)
 	if err != nil {
 		return Signature{}, err
 	}
-	now := v.now().Unix()
-	if d := now - ts; d > v.tolerance || -d > v.tolerance {
-		return Signature{}, ErrTimestampTolerance
-	}
-	sig := Signature{Timestamp: p.t, Time: time.Unix(ts, 0).UTC()}
 
 	// One HMAC per secret, whatever the number of v0 parts, so extra parts
 	// cost a 32-byte comparison each and never another pass over the body.
@@ -127,6 +116,25 @@ func (v *Verifier) Verify(body []byte, header string) (Signature, error) {
 	return sig, nil
 }
 
+// checkHeader parses header into p and checks its timestamp against now:
+// everything Verify does before it reads the body.
+func (v *Verifier) checkHeader(header string, now time.Time, p *parsedHeader) (Signature, error) {
+	if header == "" {
+		return Signature{}, ErrMissingSignature
+	}
+	if err := parseSignatureHeaderInto(header, p); err != nil {
+		return Signature{}, err
+	}
+	ts, err := parseTimestamp(p.t)
+	if err != nil {
+		return Signature{}, err
+	}
+	if d := now.Unix() - ts; d > v.tolerance || -d > v.tolerance {
+		return Signature{}, ErrTimestampTolerance
+	}
+	return Signature{Timestamp: p.t, Time: time.Unix(ts, 0).UTC()}, nil
+}
+
 // keyedMAC is a keyed HMAC with the scratch space one verification needs.
 // The buffers live beside the pooled hash because anything passed to a
 // hash.Hash method escapes: stack buffers would be allocated on every call.
@@ -138,11 +146,20 @@ type keyedMAC struct {
 
 // sum returns HMAC(t "." body) without allocating.
 func (m *keyedMAC) sum(t string, body []byte) [sha256.Size]byte {
+	m.begin(t)
+	m.h.Write(body)
+	return m.finish()
+}
+
+// begin starts HMAC(t "." …); the body follows through m.h.Write.
+func (m *keyedMAC) begin(t string) {
 	m.h.Reset()
 	n := copy(m.prefix[:len(m.prefix)-1], t)
 	m.prefix[n] = '.'
 	m.h.Write(m.prefix[:n+1])
-	m.h.Write(body)
+}
+
+func (m *keyedMAC) finish() [sha256.Size]byte {
 	m.h.Sum(m.out[:0])
 	return m.out
 }

@@ -53,13 +53,31 @@ func (c *ClaimCheck) Publish(ctx context.Context, m *Message) (string, error) {
 	if c.Store == nil {
 		return "", errNeedsClaimCheck
 	}
+	return c.publishPointer(ctx, m, int64(len(m.Body)), func(ctx context.Context, key string, meta map[string]string) error {
+		return c.Store.Put(ctx, key, m.Body, meta)
+	})
+}
+
+// PublishCopy publishes m, whose body of size bytes is already in the
+// bucket and was verified there (m.Body unused), as a claim check: store
+// puts the body at key with meta as its metadata, by a server-side copy,
+// and the queue gets the pointer that Publish would have sent for the same
+// bytes. The body never passes through memory.
+func (c *ClaimCheck) PublishCopy(ctx context.Context, m *Message, size int64, store func(ctx context.Context, key string, meta map[string]string) error) (string, error) {
+	if c.URLPrefix == "" {
+		return "", errNeedsClaimCheck
+	}
+	return c.publishPointer(ctx, m, size, store)
+}
+
+func (c *ClaimCheck) publishPointer(ctx context.Context, m *Message, size int64, store func(ctx context.Context, key string, meta map[string]string) error) (string, error) {
 	key := objectKey("elevenlabs/", m)
-	if err := c.Store.Put(ctx, key, m.Body, m.Attributes()); err != nil {
+	if err := store(ctx, key, m.Attributes()); err != nil {
 		return "", fmt.Errorf("%w: claim-check store: %w", ErrPublish, err)
 	}
 	ptr := *m
 	ptr.ClaimCheck = c.URLPrefix + key
-	ptr.Body = claimCheckBody(ptr.ClaimCheck, len(m.Body), m.ContentSHA256)
+	ptr.Body = claimCheckBody(ptr.ClaimCheck, size, m.ContentSHA256)
 	return c.Sink.Publish(ctx, &ptr)
 }
 
@@ -74,12 +92,12 @@ func objectKey(prefix string, m *Message) string {
 type claimCheckPointer struct {
 	ClaimCheck struct {
 		URL    string `json:"url"`
-		Size   int    `json:"size"`
+		Size   int64  `json:"size"`
 		SHA256 string `json:"sha256"`
 	} `json:"claim_check"`
 }
 
-func claimCheckBody(url string, size int, sum string) []byte {
+func claimCheckBody(url string, size int64, sum string) []byte {
 	var p claimCheckPointer
 	p.ClaimCheck.URL, p.ClaimCheck.Size, p.ClaimCheck.SHA256 = url, size, sum
 	b, _ := json.Marshal(p) // cannot fail: strings and an int
@@ -105,8 +123,8 @@ func Resolve(ctx context.Context, body []byte, attrs map[string]string, store Ob
 	if err != nil {
 		return nil, fmt.Errorf("resolve %s: %w", p.ClaimCheck.URL, err)
 	}
-	if len(obj) != p.ClaimCheck.Size {
-		return nil, fmt.Errorf("%w: size %d, want %s", ErrClaimCheckMismatch, len(obj), strconv.Itoa(p.ClaimCheck.Size))
+	if int64(len(obj)) != p.ClaimCheck.Size {
+		return nil, fmt.Errorf("%w: size %d, want %s", ErrClaimCheckMismatch, len(obj), strconv.FormatInt(p.ClaimCheck.Size, 10))
 	}
 	if got := sha256Hex(obj); got != p.ClaimCheck.SHA256 || (attrs[AttrContentSHA256] != "" && got != attrs[AttrContentSHA256]) {
 		return nil, fmt.Errorf("%w: sha256 %s", ErrClaimCheckMismatch, got)

@@ -9,4 +9,11 @@
 // [ResolveMessage] (or [ResolveReceivedMessage] for an SDK poller) with an
 // [S3Fetcher] to get the original body back, whether or not it was
 // claim-checked.
+//
+// The same handler takes S3 notifications (directly, or inside the messages
+// of an SQS inbox queue) for the requests that the storage-first endpoint
+// stored under inbox/: an [Inbox] verifies each object while streaming it
+// and queues the message the direct path would have queued, or moves the
+// object to rejected/. [NewInbox] builds one for replay. docs/spec.md §6
+// is the contract.
 package lambda

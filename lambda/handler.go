@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	awslambda "github.com/aws/aws-lambda-go/lambda"
@@ -16,8 +17,15 @@ import (
 // Receiver, and answers with one encoding that every one of those reads. It
 // works on bytes (a raw lambda.Handler) so that a megabyte body is not
 // decoded twice.
+//
+// The same handler processes the storage-first endpoint's stored requests:
+// S3 notifications for objects under inbox/, directly or through an SQS
+// queue (see Inbox).
 type Handler struct {
 	Receiver *core.Receiver
+	// Inbox processes stored requests; nil when the function has no
+	// bucket or secret, and then inbox notifications fail to be retried.
+	Inbox *Inbox
 }
 
 var _ awslambda.Handler = (*Handler)(nil)
@@ -27,6 +35,11 @@ var _ awslambda.Handler = (*Handler)(nil)
 // event included, is an HTTP answer, so that API Gateway passes on our
 // status and body instead of its own 502.
 func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err error) {
+	if looksLikeRecords(payload) {
+		if ev, ok := decodeRecords(payload); ok {
+			return h.invokeRecords(ctx, ev)
+		}
+	}
 	req := &core.Request{}
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		req.RequestID = lc.AwsRequestID // unless the event names the request
@@ -44,6 +57,12 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 	req.Method, req.Body, req.SourceIP = ev.method, ev.body, ev.sourceIP
 	if ev.requestID != "" {
 		req.RequestID = ev.requestID
+	}
+	if errors.Is(derr, ErrUnsupportedEvent) {
+		// Records in an order or spacing the quick look missed.
+		if ev, ok := decodeRecords(payload); ok {
+			return h.invokeRecords(ctx, ev)
+		}
 	}
 	if derr != nil {
 		// One encoding serves every shape (see response), so an event

@@ -154,7 +154,7 @@ func New(ctx context.Context, opts Options) *Handler {
 	if cfg.ClaimCheckBucket == "" {
 		log.Warn("lambda: no " + envvar.ClaimCheckBucket + "; bodies larger than the queue's limit get 413, and a queue outage 503 instead of a spill")
 	}
-	return &Handler{Receiver: r}
+	return &Handler{Receiver: r, Inbox: q.inbox(r.Verifier, r.PublishTimeout, log)}
 }
 
 // errNoQueue is a configuration without SQS_QUEUE_URL.
@@ -172,6 +172,46 @@ type Queue struct {
 	Bucket *S3Store
 	// Spilled reads the bucket's spill/ objects back; nil without a bucket.
 	Spilled *S3SpillSource
+
+	s3 *s3.Client // nil without a bucket
+}
+
+// inbox is the storage-first inbox of the queue's bucket, verifying with v;
+// nil without a bucket. Without a verifier it can list objects, and fails
+// (never rejects) any it is asked to process.
+func (q *Queue) inbox(v *core.Verifier, publishTimeout time.Duration, log *slog.Logger) *Inbox {
+	if q.s3 == nil {
+		return nil
+	}
+	return newInbox(q.s3, q.Bucket.bucket, v, q.Sink, publishTimeout, log)
+}
+
+// NewInbox builds the storage-first inbox as New does, for tools such as
+// replay: the queue and bucket as NewQueue builds them, and the secret
+// (from Secrets Manager when ELEVENLABS_WEBHOOK_SECRET_ARN is set). It
+// fails, wrapping core.ErrConfig, without a queue URL, a bucket or an AWS
+// configuration, or when the secret cannot be read. Without a secret the
+// inbox can count waiting objects, and fails (never rejects) any it is
+// asked to process.
+func NewInbox(ctx context.Context, cfg core.Config, opts Options) (*Inbox, error) {
+	if cfg.ClaimCheckBucket == "" {
+		return nil, fmt.Errorf("%w: set %s to the bucket the storage-first endpoint stores into", core.ErrConfig, envvar.ClaimCheckBucket)
+	}
+	q, err := NewQueue(ctx, cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.SecretARN != "" {
+		awsCfg, err := opts.awsConfig()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", core.ErrConfig, err)
+		}
+		if cfg.Secrets, err = loadSecrets(ctx, secretsmanager.NewFromConfig(awsCfg), cfg.SecretARN); err != nil {
+			return nil, fmt.Errorf("%w: %s=%s: %w", core.ErrConfig, envvar.SecretARN, cfg.SecretARN, err)
+		}
+	}
+	v, _ := core.NewVerifier(cfg.Secrets, core.VerifierOptions{Tolerance: cfg.Tolerance}) // nil without a secret
+	return q.inbox(v, cfg.PublishTimeout, opts.logger(cfg.LogLevel)), nil
 }
 
 // NewQueue builds the Queue for cfg.SQSQueueURL and cfg.ClaimCheckBucket,
@@ -215,6 +255,7 @@ func newQueue(ctx context.Context, cfg core.Config, awsCfg aws.Config, getenv fu
 			// a name per bucket.
 			o.UsePathStyle = awsCfg.BaseEndpoint != nil || getenv("AWS_ENDPOINT_URL_S3") != ""
 		})
+		q.s3 = client
 		q.Bucket = NewS3Store(client, cfg.ClaimCheckBucket)
 		q.Spilled = NewS3SpillSource(client, cfg.ClaimCheckBucket)
 		q.Sink.Store, q.Sink.URLPrefix = q.Bucket, q.Bucket.URLPrefix()

@@ -16,7 +16,7 @@ $(BENCH_NODE)/node_modules/.package-lock.json: $(BENCH_NODE)/package-lock.json $
 bench-peers: $(BENCH_NODE)/node_modules/.package-lock.json ## verification vs the HMAC floor and peers (Go, Node SDK), cold start, invoke cost; writes docs/performance.md
 	cd bench && $(GO) run ./cmd/report -out ../docs/performance.md $(BENCH_PEERS_FLAGS)
 
-bench-coldstart: ## only the Lambda cold start against a hello-world aws-lambda-go function
+bench-coldstart: ## only the cold starts against hello-world functions: Lambda (loopback Runtime API and the runtime interface emulator, 6 MiB body peak RSS) and the Cloud Function (Pub/Sub emulator)
 	cd bench && $(GO) run ./cmd/report -skip-verify -skip-invoke $(BENCH_PEERS_FLAGS)
 
 bench-peers-test: ## fast check that every benchmarked verifier accepts a valid signature and refuses a tampered body

@@ -6,7 +6,7 @@ LAMBDA_DIST   ?= dist/lambda
 
 FUZZ_TARGETS += ./lambda:FuzzDecodeEvent
 
-.PHONY: lambda-build events bench-lambda
+.PHONY: lambda-build events bench-lambda lambda-local
 
 lambda-build: ## build the Lambda binary dist/lambda/bootstrap (GOARCH=arm64 by default; GOARCH=amd64 for x86_64)
 	@mkdir -p $(LAMBDA_DIST)
@@ -18,3 +18,14 @@ events: ## re-sign the sample Lambda events in events/ now, with the first secre
 
 bench-lambda: ## benchmarks: one Lambda invocation vs the bare HMAC, at 5 KiB and 1 MiB
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./lambda/
+
+# Like `sam local start-api`, without Docker: moto_server, the bootstrap
+# under the AWS Lambda runtime interface emulator (pinned in tools/rie) and
+# an API Gateway front. The command is built first and exec'd, so Ctrl-C
+# and SIGTERM reach it and it stops what it started.
+LAMBDA_PORT ?= 3000
+LAMBDA_LOCAL_BIN ?= .local/bin/lambda-local
+
+lambda-local: ## run the function under the Lambda emulator behind an API Gateway front on 127.0.0.1:$(LAMBDA_PORT), with moto_server for SQS and S3
+	@mkdir -p $(dir $(LAMBDA_LOCAL_BIN))
+	@$(GO) build -o $(LAMBDA_LOCAL_BIN) ./cmd/lambda-local && exec $(LAMBDA_LOCAL_BIN) -port $(LAMBDA_PORT)

@@ -77,11 +77,12 @@ func TestSAMTemplateContract(t *testing.T) {
 	// A claim-checked message can wait the queue's retention and then the
 	// dead-letter queue's (a FIFO dead-letter queue restarts its age): its
 	// object must last as long by default.
-	retention := regexp.MustCompile(`(?m)^      MessageRetentionPeriod: (\d+)$`).FindAllStringSubmatch(template, -1)
-	expiry := regexp.MustCompile(`(?m)^  ClaimCheckExpirationDays:\n    Type: Number\n    Default: (\d+)$`).FindStringSubmatch(template)
-	if len(retention) != 2 || expiry == nil {
-		t.Errorf("template.yaml: want two MessageRetentionPeriod and a ClaimCheckExpirationDays default, got %q and %q", retention, expiry)
-	} else if queues, days := atoi(t, retention[0][1])+atoi(t, retention[1][1]), atoi(t, expiry[1]); days*86400 < queues {
+	tpl := loadTemplate(t)
+	queues := 0
+	for _, q := range []string{"WebhookQueue", "WebhookDeadLetterQueue"} {
+		queues += atoi(t, str(at(t, tpl.resource(t, q), "Properties", "MessageRetentionPeriod")))
+	}
+	if days := atoi(t, str(at(t, tpl, "Parameters", "ClaimCheckExpirationDays", "Default"))); days*86400 < queues {
 		t.Errorf("ClaimCheckExpirationDays defaults to %d days, shorter than the queues' retention together (%d s)", days, queues)
 	}
 

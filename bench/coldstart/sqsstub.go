@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -15,11 +16,14 @@ import (
 
 // SQSStub answers the two SQS calls a bootstrap makes, GetQueueAttributes
 // at start and SendMessage per event, in the JSON protocol of the AWS SDK
-// for Go v2, at loopback speed. It keeps nothing.
+// for Go v2, and S3 PutObject for claim checks, at loopback speed. It keeps
+// nothing.
 type SQSStub struct {
 	*httptest.Server
 	// Sent counts SendMessage calls.
 	Sent atomic.Int64
+	// Stored counts the bytes of S3 PutObject calls (claim checks).
+	Stored atomic.Int64
 }
 
 // NewSQSStub starts a stub; Close stops it.
@@ -39,6 +43,18 @@ type sqsAttribute struct {
 }
 
 func (s *SQSStub) serve(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPut {
+		// S3 PutObject (path style), for claim checks: read and drop.
+		n, err := io.Copy(io.Discard, r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		s.Stored.Add(n)
+		w.Header().Set("ETag", `"00000000000000000000000000000000"`)
+		w.WriteHeader(http.StatusOK)
+		return
+	}
 	target := r.Header.Get("X-Amz-Target")
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 	switch {

@@ -6,6 +6,11 @@
 //	replay -platform gcp   # PUBSUB_TOPIC, CLAIM_CHECK_BUCKET, GOOGLE_CLOUD_PROJECT (emulator variables)
 //	replay -dry-run ...    # list what would be replayed, change nothing
 //
+// On AWS it also processes the storage-first endpoint's stored requests
+// (inbox/) that have waited longer than -inbox-age (default 15m), through
+// the function's own code: verified, queued or moved to rejected/. That
+// needs the webhook secret (ELEVENLABS_WEBHOOK_SECRET or _ARN).
+//
 // It publishes through the same queue wiring as the receiver (lambda.NewQueue,
 // gcf.NewQueue), so a large body is claim-checked and a FIFO queue
 // deduplicates on content_sha256: running it twice, or after a crash
@@ -50,6 +55,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.SetOutput(stderr)
 	platform := fs.String("platform", "", "aws (SQS and S3) or gcp (Pub/Sub and Cloud Storage)")
 	dryRun := fs.Bool("dry-run", false, "list the spilled objects, replay nothing")
+	inboxAge := fs.Duration("inbox-age", DefaultInboxAge, "aws: also process storage-first inbox/ objects stored longer ago than this (0: none)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -93,6 +99,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer closeQueue()
 
+	code := 0
+	if *platform == "aws" && *inboxAge > 0 {
+		if err := processInbox(ctx, cfg, getenv, *inboxAge, *dryRun, log, stdout); err != nil {
+			log.Error("replay: inbox/", "error", err.Error())
+			code = 1
+		}
+	}
 	if *dryRun {
 		keys, err := src.List(ctx, core.SpillPrefix)
 		if err != nil {
@@ -103,7 +116,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			fmt.Fprintln(stdout, k)
 		}
 		fmt.Fprintf(stdout, "found=%d (dry run: nothing replayed)\n", len(keys))
-		return 0
+		return code
 	}
 	st, err := core.Replay(ctx, src, sink, log)
 	fmt.Fprintf(stdout, "found=%d replayed=%d failed=%d skipped=%d\n", st.Found, st.Replayed, st.Failed, st.Skipped)
@@ -113,7 +126,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stderr, "replay:", err)
 		return 1
 	}
-	return 0
+	return code
 }
 
 // splitJoined undoes errors.Join, so that each error gets a line.

@@ -6,16 +6,11 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -33,140 +28,6 @@ import (
 )
 
 const testSecret = "wsec_runtime_api_test_secret"
-
-// invocation is one event for the function and, once it has answered, its
-// answer.
-type invocation struct {
-	id      string
-	event   []byte
-	answer  []byte
-	failure []byte // from /error instead of /response
-}
-
-// runtimeAPI serves the Lambda Runtime API to one function process, the way
-// the Lambda service (or sam local's emulator) does: the function polls
-// /next, and posts each answer to /response or /error.
-type runtimeAPI struct {
-	srv       *httptest.Server
-	next      chan *invocation
-	done      chan struct{}
-	mu        sync.Mutex
-	byID      map[string]*invocation
-	answered  chan string
-	initError []byte
-}
-
-func startRuntimeAPI(t *testing.T) *runtimeAPI {
-	t.Helper()
-	api := &runtimeAPI{next: make(chan *invocation, 64), done: make(chan struct{}), byID: map[string]*invocation{}, answered: make(chan string, 64)}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /2018-06-01/runtime/invocation/next", func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case inv := <-api.next:
-			w.Header().Set("Lambda-Runtime-Aws-Request-Id", inv.id)
-			w.Header().Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(time.Now().Add(30*time.Second).UnixMilli(), 10))
-			w.Header().Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:WebhookFunction")
-			w.Header().Set("Lambda-Runtime-Trace-Id", "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=0")
-			w.Header().Set("Content-Type", "application/json")
-			w.Write(inv.event)
-		case <-api.done:
-			http.Error(w, "test over", http.StatusGone)
-		}
-	})
-	answer := func(failed bool) http.HandlerFunc {
-		return func(w http.ResponseWriter, r *http.Request) {
-			body, _ := io.ReadAll(r.Body)
-			api.mu.Lock()
-			inv := api.byID[r.PathValue("id")]
-			if inv != nil {
-				if failed {
-					inv.failure = body
-				} else {
-					inv.answer = body
-				}
-			}
-			api.mu.Unlock()
-			w.WriteHeader(http.StatusAccepted)
-			if inv != nil {
-				api.answered <- inv.id
-			}
-		}
-	}
-	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/response", answer(false))
-	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/error", answer(true))
-	mux.HandleFunc("POST /2018-06-01/runtime/init/error", func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		api.mu.Lock()
-		api.initError = body
-		api.mu.Unlock()
-		w.WriteHeader(http.StatusAccepted)
-	})
-	api.srv = httptest.NewServer(mux)
-	t.Cleanup(func() {
-		close(api.done)
-		api.srv.Close()
-	})
-	return api
-}
-
-// invoke queues events and waits for every answer.
-func (api *runtimeAPI) invoke(t *testing.T, invs []*invocation) {
-	t.Helper()
-	api.mu.Lock()
-	for _, inv := range invs {
-		api.byID[inv.id] = inv
-	}
-	api.mu.Unlock()
-	for _, inv := range invs {
-		api.next <- inv
-	}
-	timeout := time.After(60 * time.Second)
-	for range invs {
-		select {
-		case <-api.answered:
-		case <-timeout:
-			t.Fatal("the function did not answer every invocation within 60s")
-		}
-	}
-}
-
-// buildBootstrap compiles the function as it is deployed (for this
-// machine's architecture) into a temporary directory.
-func buildBootstrap(t *testing.T) string {
-	t.Helper()
-	gobin := testenv.RequireTool(t, "go", "install Go")
-	bin := filepath.Join(t.TempDir(), "bootstrap")
-	cmd := exec.Command(gobin, "build", "-tags", "lambda.norpc", "-trimpath", "-o", bin, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
-	return bin
-}
-
-// startFunction runs the binary against api with env, as the Lambda
-// service does, and returns what it prints.
-func startFunction(t *testing.T, bin string, api *runtimeAPI, env map[string]string) *testenv.Buffer {
-	t.Helper()
-	cmd := exec.Command(bin)
-	cmd.Env = []string{"AWS_LAMBDA_RUNTIME_API=" + strings.TrimPrefix(api.srv.URL, "http://")}
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "AWS_") || strings.HasPrefix(kv, "HOME=") || strings.HasPrefix(kv, "PATH=") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	out := &testenv.Buffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	return out
-}
 
 // resign gives a committed sample event (whose signature has gone stale) a
 // fresh signature over its body, keeping what the file is meant to show:
@@ -217,12 +78,74 @@ func sha(b []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
-// TestBootstrap runs the real binary the way sam local does and feeds it
-// every event in events/, then reads what it queued back from moto.
+// eventCase is one invocation of the function under the emulator: the event
+// it gets and what it must answer. A new kind of event (the storage-first S3
+// notifications, say) joins the run by adding its cases to eventCases.
+type eventCase struct {
+	name  string
+	event []byte
+	// body is the webhook body the event carries, queued when accepted.
+	body []byte
+	// status and errText are the answer expected: 200 means accepted and
+	// queued; otherwise the body is {"error": errText} and nothing is queued.
+	status  int
+	errText string
+	// claimChecked says the queued message must point at S3.
+	claimChecked bool
+}
+
+// eventCases is every sample event in events/, re-signed now with secret:
+// the bad-signature events with another secret, the stale ones two hours
+// ago, as each file is meant to show.
+func eventCases(t *testing.T, now time.Time) []eventCase {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("..", "..", "events", "*.json"))
+	require.NoError(t, err)
+	var cases []eventCase
+	for _, f := range files {
+		if filepath.Base(f) == "env.json" {
+			continue
+		}
+		event, body, _ := resign(t, f, now)
+		c := eventCase{name: filepath.Base(f), event: event, body: body, status: 200}
+		switch {
+		case strings.HasSuffix(f, "-bad-signature.json"):
+			c.status, c.errText = 400, core.ErrSignatureMismatch.Error()
+		case strings.HasSuffix(f, "-stale.json"):
+			c.status, c.errText = 400, core.ErrTimestampTolerance.Error()
+		default:
+			c.claimChecked = core.NewMessage(body, core.Signature{}, time.Time{}).EventType == "post_call_audio"
+		}
+		cases = append(cases, c)
+	}
+	require.GreaterOrEqual(t, len(cases), 16)
+	return cases
+}
+
+// functionEnv is the environment the emulator (and through it the
+// function) gets: what the AWS SDK needs to reach moto, plus env.
+func functionEnv(env map[string]string) []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "AWS_") || strings.HasPrefix(kv, "HOME=") || strings.HasPrefix(kv, "PATH=") {
+			out = append(out, kv)
+		}
+	}
+	for k, v := range env {
+		out = append(out, k+"="+v)
+	}
+	return out
+}
+
+// TestBootstrap runs the real binary, built as it is deployed, under the
+// Lambda runtime interface emulator (what sam local runs in its container),
+// feeds it every event in eventCases, and reads what it queued back from
+// moto.
 func TestBootstrap(t *testing.T) {
-	bin := buildBootstrap(t)
+	emulator, root := testenv.RIE(t)
 	moto := testenv.StartMoto(t)
 	testenv.AWSEnv(t, moto.Endpoint)
+	bin := testenv.BuildBootstrap(t, root, "./lambda/bootstrap")
 	ctx := context.Background()
 	cfg, err := config.LoadDefaultConfig(ctx)
 	require.NoError(t, err)
@@ -233,74 +156,62 @@ func TestBootstrap(t *testing.T) {
 	_, err = s3Client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("claim-check")})
 	require.NoError(t, err)
 
-	api := startRuntimeAPI(t)
-	out := startFunction(t, bin, api, map[string]string{
+	out := &testenv.Buffer{}
+	fn := testenv.StartRIE(t, emulator, bin, functionEnv(map[string]string{
 		envvar.Secret:              testSecret,
 		envvar.SQSQueueURL:         *q.QueueUrl,
 		envvar.ClaimCheckBucket:    "claim-check",
 		envvar.ClaimCheckThreshold: "4096", // post_call_audio (7 KB) goes through S3
 		envvar.LogLevel:            "debug",
-	})
+	}), out)
 
-	files, err := filepath.Glob(filepath.Join("..", "..", "events", "*.json"))
-	require.NoError(t, err)
-	now := time.Now()
-	var invs []*invocation
-	bodies := map[string][]byte{} // by file
-	var signatures []string
-	for _, f := range files {
-		if filepath.Base(f) == "env.json" {
-			continue
-		}
-		event, body, sig := resign(t, f, now)
-		invs = append(invs, &invocation{id: filepath.Base(f), event: event})
-		bodies[filepath.Base(f)] = body
-		signatures = append(signatures, sig[strings.Index(sig, "v0=")+3:])
-	}
-	require.GreaterOrEqual(t, len(invs), 16)
-	api.invoke(t, invs)
-
+	cases := eventCases(t, time.Now())
 	wantQueued := map[string]int{} // content_sha256 → count
-	for _, inv := range invs {
-		t.Run(inv.id, func(t *testing.T) {
-			require.Empty(t, inv.failure, "function error")
+	claimChecked := map[string]bool{}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ictx, cancel := context.WithTimeout(ctx, 60*time.Second)
+			defer cancel()
+			status, answer, err := fn.Invoke(ictx, c.event)
+			require.NoError(t, err)
+			require.Equal(t, http.StatusOK, status, "the emulator says the function failed: %s\n%s", answer, out)
 			var v2 events.APIGatewayV2HTTPResponse
-			require.NoError(t, json.Unmarshal(inv.answer, &v2))
+			require.NoError(t, json.Unmarshal(answer, &v2))
 			var v1 events.APIGatewayProxyResponse
-			require.NoError(t, json.Unmarshal(inv.answer, &v1))
+			require.NoError(t, json.Unmarshal(answer, &v1))
 			require.Equal(t, v2.StatusCode, v1.StatusCode)
 			require.Equal(t, "application/json", v2.Headers["Content-Type"])
-			switch {
-			case strings.HasSuffix(inv.id, "-bad-signature.json"):
-				require.Equal(t, 400, v2.StatusCode)
-				require.JSONEq(t, `{"error":"Signature hash does not match the expected signature hash for payload"}`, v2.Body)
-			case strings.HasSuffix(inv.id, "-stale.json"):
-				require.Equal(t, 400, v2.StatusCode)
-				require.JSONEq(t, `{"error":"Timestamp outside the tolerance zone"}`, v2.Body)
-			default:
-				require.Equal(t, 200, v2.StatusCode, v2.Body)
-				var a struct {
-					Status    string `json:"status"`
-					MessageID string `json:"message_id"`
-				}
-				require.NoError(t, json.Unmarshal([]byte(v2.Body), &a))
-				require.Equal(t, "accepted", a.Status)
-				require.NotEmpty(t, a.MessageID)
-				wantQueued[sha(bodies[inv.id])]++
+			require.Equal(t, c.status, v2.StatusCode, v2.Body)
+			if c.status != http.StatusOK {
+				require.JSONEq(t, `{"error":`+strconv.Quote(c.errText)+`}`, v2.Body)
+				return
 			}
+			var a struct {
+				Status    string `json:"status"`
+				MessageID string `json:"message_id"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(v2.Body), &a))
+			require.Equal(t, "accepted", a.Status)
+			require.NotEmpty(t, a.MessageID)
+			wantQueued[sha(c.body)]++
+			claimChecked[sha(c.body)] = c.claimChecked
 		})
 	}
 
 	// Every accepted event is in the queue, byte for byte, whatever shape
 	// it came in; post_call_audio through the claim check.
 	gotQueued := map[string]int{}
+	total := 0
+	for n := range wantQueued {
+		total += wantQueued[n]
+	}
 	deadline := time.Now().Add(20 * time.Second)
-	for total := 0; total < 12 && time.Now().Before(deadline); {
+	for got := 0; got < total && time.Now().Before(deadline); {
 		res, err := sqsClient.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1,
 			MessageAttributeNames: []string{"All"}})
 		require.NoError(t, err)
 		for _, m := range res.Messages {
-			total++
+			got++
 			body, err := lambda.ResolveReceivedMessage(ctx, lambda.NewS3Fetcher(s3Client), m)
 			require.NoError(t, err)
 			attrs := map[string]string{}
@@ -311,8 +222,8 @@ func TestBootstrap(t *testing.T) {
 			require.Equal(t, ev.EventType, attrs[core.AttrEventType])
 			require.Equal(t, sha(body), attrs[core.AttrContentSHA256])
 			require.Equal(t, ev.ConversationID, attrs[core.AttrConversationID])
-			_, claimChecked := attrs[core.AttrClaimCheck]
-			require.Equal(t, ev.EventType == "post_call_audio", claimChecked, ev.EventType)
+			_, isClaimCheck := attrs[core.AttrClaimCheck]
+			require.Equal(t, claimChecked[sha(body)], isClaimCheck, ev.EventType)
 			gotQueued[sha(body)]++
 			_, err = sqsClient.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: q.QueueUrl, ReceiptHandle: m.ReceiptHandle})
 			require.NoError(t, err)
@@ -322,32 +233,38 @@ func TestBootstrap(t *testing.T) {
 
 	logs := out.String()
 	require.Contains(t, logs, `"msg":"lambda: ready"`)
-	require.Equal(t, len(invs), strings.Count(logs, `"msg":"webhook"`), "one log line per request")
+	require.Contains(t, logs, "INIT RTDONE(status: success)", "the function reported an init error")
+	require.Equal(t, len(cases), strings.Count(logs, `"msg":"webhook"`), "one log line per request")
+	require.Equal(t, 1, strings.Count(logs, "INIT START"), "one cold start for every event")
 	require.NotContains(t, logs, testSecret)
-	for _, sig := range signatures {
-		require.NotContains(t, logs, sig)
+	for _, c := range cases {
+		_, sig, _ := strings.Cut(string(c.event), "v0=")
+		if len(sig) >= 64 {
+			require.NotContains(t, logs, sig[:64], "the signature of %s is in the log", c.name)
+		}
+		mid := string(c.body[len(c.body)/2 : len(c.body)/2+32])
+		require.NotContains(t, logs, mid, "a piece of the body of %s is in the log", c.name)
 	}
-	for name, body := range bodies {
-		mid := string(body[len(body)/2 : len(body)/2+32])
-		require.NotContains(t, logs, mid, "a piece of the body of %s is in the log", name)
-	}
-	api.mu.Lock()
-	require.Empty(t, api.initError)
-	api.mu.Unlock()
 }
 
 // Without a secret the binary still starts, says why at init, and answers
 // 500 to every request.
 func TestBootstrapFailsClosed(t *testing.T) {
-	bin := buildBootstrap(t)
+	emulator, root := testenv.RIE(t)
 	moto := testenv.StartMoto(t)
 	testenv.AWSEnv(t, moto.Endpoint)
-	api := startRuntimeAPI(t)
-	out := startFunction(t, bin, api, map[string]string{envvar.SQSQueueURL: moto.Endpoint + "/123456789012/elevenrelay-events"})
+	bin := testenv.BuildBootstrap(t, root, "./lambda/bootstrap")
+	out := &testenv.Buffer{}
+	fn := testenv.StartRIE(t, emulator, bin, functionEnv(map[string]string{
+		envvar.SQSQueueURL: moto.Endpoint + "/123456789012/elevenrelay-events",
+	}), out)
 	event, _, _ := resign(t, filepath.Join("..", "..", "events", "apigw-v2-post_call_transcription.json"), time.Now())
-	inv := &invocation{id: "no-secret", event: event}
-	api.invoke(t, []*invocation{inv})
-	require.JSONEq(t, `{"statusCode":500,"headers":{"Content-Type":"application/json"},"body":"{\"error\":\"Webhook secret not configured\"}","isBase64Encoded":false}`, string(inv.answer))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	status, answer, err := fn.Invoke(ctx, event)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, status, "%s", answer)
+	require.JSONEq(t, `{"statusCode":500,"headers":{"Content-Type":"application/json"},"body":"{\"error\":\"Webhook secret not configured\"}","isBase64Encoded":false}`, string(answer))
 	require.Contains(t, out.String(), "cannot start; answering 500 to every request")
 	require.Contains(t, out.String(), "set ELEVENLABS_WEBHOOK_SECRET")
 }

@@ -10,11 +10,13 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"log"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,6 +29,8 @@ import (
 
 	"github.com/elevenrelay/elevenrelay/bench"
 	"github.com/elevenrelay/elevenrelay/bench/coldstart"
+	"github.com/elevenrelay/elevenrelay/core"
+	"github.com/elevenrelay/elevenrelay/internal/rie"
 )
 
 // reproduceHeading starts the hand-written part of the output file, which
@@ -42,6 +46,8 @@ type config struct {
 	root       string
 	bootstrap  string
 	coldRuns   int
+	rieRuns    int
+	gcfRuns    int
 	skipVerify bool
 	skipNode   bool
 	skipCold   bool
@@ -59,6 +65,8 @@ func main() {
 	flag.StringVar(&c.root, "root", "..", "the main module's folder")
 	flag.StringVar(&c.bootstrap, "bootstrap", "./lambda/bootstrap", "the Lambda bootstrap's main package, relative to -root")
 	flag.IntVar(&c.coldRuns, "coldstart-runs", 30, "fresh processes per binary for the cold start")
+	flag.IntVar(&c.gcfRuns, "gcf-runs", 9, "fresh processes per Cloud Function for its cold start (Pub/Sub emulator); 0 leaves it out")
+	flag.IntVar(&c.rieRuns, "rie-runs", 9, "fresh emulators per binary for the cold start under the runtime interface emulator; 0 leaves it out")
 	flag.BoolVar(&c.skipVerify, "skip-verify", false, "leave out the verification table (Go and Node)")
 	flag.BoolVar(&c.skipNode, "skip-node", false, "leave out the Node SDK")
 	flag.BoolVar(&c.skipCold, "skip-coldstart", false, "leave out the cold start")
@@ -117,11 +125,24 @@ type result struct {
 }
 
 type coldResult struct {
-	name     string
-	summary  coldstart.Summary
-	sizeHost int64
-	sizeArm  int64
-	answer   string
+	name    string
+	summary coldstart.Summary
+	// Through the runtime interface emulator: medians of the runs.
+	rieResp, rieInit time.Duration
+	rieRuns          int
+	rieRSS           int64 // median peak RSS after the 5 KiB event
+	sizeHost         int64
+	sizeArm          int64
+	answer           string
+}
+
+type gcfResult struct {
+	name   string
+	resp   time.Duration
+	rss    int64
+	size   int64
+	runs   int
+	answer string
 }
 
 type invokeResult struct {
@@ -141,6 +162,11 @@ type report struct {
 	cold        []coldResult
 	coldNote    string
 	coldEvent   int
+	rieNote     string
+	gcf         []gcfResult
+	gcfNote     string
+	bigRSS      int64 // the bootstrap's peak RSS after a 6 MiB direct body
+	bigStatus   string
 	invoke      []invokeResult
 	invokeNote  string
 }
@@ -381,6 +407,161 @@ func runColdStart(c config, r *report) {
 		r.cold[i].summary = coldstart.Summarize(runs[i])
 		r.cold[i].answer = string(runs[i][len(runs[i])-1].Body)
 	}
+	runColdStartRIE(c, r, bins, env, event)
+	runColdStartGCF(c, r)
+}
+
+// runColdStartGCF builds the Cloud Function from its source zip as the Go
+// buildpack does and the hello-world functions-framework function, and
+// starts each c.gcfRuns times, alternating, from the fork to the complete
+// first 200 for a signed 5 KiB webhook, publishing to the Pub/Sub emulator.
+func runColdStartGCF(c config, r *report) {
+	if c.gcfRuns <= 0 {
+		r.gcfNote = "The Cloud Function's cold start was left out (-gcf-runs 0)."
+		return
+	}
+	if err := gcfRuns(c, r); err != nil {
+		r.gcf = nil
+		r.gcfNote = "The Cloud Function's cold start failed: " + err.Error()
+		log.Printf("cold start: %s", r.gcfNote)
+	}
+}
+
+func gcfRuns(c config, r *report) error {
+	const topic = "projects/bench/topics/webhooks"
+	ps, err := coldstart.StartPubSub()
+	if err != nil {
+		return err
+	}
+	defer ps.Stop()
+	if err := ps.CreateTopic(topic); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "bench-gcf-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	ctx := context.Background()
+	fn, hello := filepath.Join(dir, "function"), filepath.Join(dir, "hello")
+	log.Printf("cold start: building the Cloud Function from its source zip, as the buildpack does")
+	if err := coldstart.BuildGCFSource(ctx, c.root, fn); err != nil {
+		return err
+	}
+	if err := coldstart.BuildGCFHello(ctx, ".", hello); err != nil {
+		return err
+	}
+	body := bench.Body(coldEventBytes)
+	targets := []struct {
+		name, bin string
+		env       []string
+	}{
+		{"elevenrelay Cloud Function", fn, []string{"FUNCTION_TARGET=ElevenLabsWebhook", "PUBSUB_EMULATOR_HOST=" + ps.Host,
+			"PUBSUB_TOPIC=" + topic, "ELEVENLABS_WEBHOOK_SECRET=" + bench.Secret}},
+		{"hello-world functions-framework", hello, []string{"FUNCTION_TARGET=Hello"}},
+	}
+	resp := make([][]time.Duration, len(targets))
+	rss := make([][]time.Duration, len(targets))
+	r.gcf = make([]gcfResult, len(targets))
+	log.Printf("cold start: %d runs of each Cloud Function, alternating", c.gcfRuns)
+	for n := 0; n < c.gcfRuns; n++ {
+		for i, t := range targets {
+			h := http.Header{}
+			h.Set("Content-Type", "application/json")
+			h.Set("ElevenLabs-Signature", core.Sign(bench.Secret, time.Now(), body))
+			run, err := coldstart.RunHTTP(coldstart.HTTPOptions{Binary: t.bin, Env: t.env, Body: body, Header: h})
+			if err != nil {
+				return fmt.Errorf("%s: %w", t.name, err)
+			}
+			resp[i] = append(resp[i], run.Response)
+			rss[i] = append(rss[i], time.Duration(run.PeakRSS))
+			r.gcf[i].answer = string(run.Body)
+		}
+	}
+	for i, t := range targets {
+		fi, err := os.Stat(t.bin)
+		if err != nil {
+			return err
+		}
+		r.gcf[i].name, r.gcf[i].size, r.gcf[i].runs = t.name, fi.Size(), c.gcfRuns
+		r.gcf[i].resp, r.gcf[i].rss = medianDur(resp[i]), int64(medianDur(rss[i]))
+	}
+	return nil
+}
+
+// runColdStartRIE starts each binary c.rieRuns times under the AWS Lambda
+// runtime interface emulator (what sam local runs), alternating, and then
+// the bootstrap once more with a 6 MiB body for its peak RSS.
+func runColdStartRIE(c config, r *report, bins []string, env []string, event []byte) {
+	if c.rieRuns <= 0 {
+		r.rieNote = "Runs under the runtime interface emulator left out (-rie-runs 0)."
+		return
+	}
+	root, err := rie.FindRoot(c.root)
+	if err == nil {
+		var emulator string
+		emulator, err = rie.Build(context.Background(), root)
+		if err == nil {
+			err = rieRuns(c, r, emulator, bins, env, event)
+		}
+	}
+	if err != nil {
+		r.rieNote = "Runs under the runtime interface emulator failed: " + err.Error()
+		log.Printf("cold start: %s", r.rieNote)
+	}
+}
+
+func rieRuns(c config, r *report, emulator string, bins []string, env []string, event []byte) error {
+	log.Printf("cold start: %d runs of each binary under the runtime interface emulator, alternating", c.rieRuns)
+	resp := make([][]time.Duration, len(bins))
+	init := make([][]time.Duration, len(bins))
+	rss := make([][]time.Duration, len(bins)) // bytes, sorted as durations
+	for n := 0; n < c.rieRuns; n++ {
+		for i, bin := range bins {
+			run, err := coldstart.RunEmulator(coldstart.EmulatorOptions{Emulator: emulator, Binary: bin, Env: env, Event: event})
+			if err != nil {
+				return fmt.Errorf("%s: %w", r.cold[i].name, err)
+			}
+			if run.Status != 200 || !strings.Contains(string(run.Body), `"statusCode":200`) {
+				return fmt.Errorf("%s answered %d %s", r.cold[i].name, run.Status, run.Body)
+			}
+			resp[i] = append(resp[i], run.Response)
+			init[i] = append(init[i], run.Init)
+			rss[i] = append(rss[i], time.Duration(run.PeakRSS))
+		}
+	}
+	for i := range bins {
+		r.cold[i].rieResp, r.cold[i].rieInit = medianDur(resp[i]), medianDur(init[i])
+		r.cold[i].rieRSS, r.cold[i].rieRuns = int64(medianDur(rss[i])), c.rieRuns
+	}
+	if len(bins) < 2 {
+		return nil
+	}
+	// The largest body Lambda delivers to a synchronous invocation: 6 MiB
+	// of event, so the body is what remains after the event's own fields.
+	big := bench.FunctionURLEvent(bench.Body(6<<20 - 4<<10))
+	for len(big) > 6<<20 {
+		big = bench.FunctionURLEvent(bench.Body(6<<20 - 4<<10 - (len(big) - 6<<20) - 64))
+	}
+	run, err := coldstart.RunEmulator(coldstart.EmulatorOptions{Emulator: emulator, Binary: bins[0],
+		Env: append(slices.Clone(env), "CLAIM_CHECK_BUCKET=bench-claims"), Event: big, Timeout: time.Minute})
+	if err != nil {
+		return fmt.Errorf("6 MiB body: %w", err)
+	}
+	r.bigRSS, r.bigStatus = run.PeakRSS, fmt.Sprintf("%d bytes of event, answered %s", len(big), trim(string(run.Body)))
+	return nil
+}
+
+func medianDur(d []time.Duration) time.Duration {
+	d = slices.Clone(d)
+	slices.Sort(d)
+	if len(d) == 0 {
+		return 0
+	}
+	if len(d)%2 == 1 {
+		return d[len(d)/2]
+	}
+	return (d[len(d)/2-1] + d[len(d)/2]) / 2
 }
 
 // runInvoke times one invocation of the real Lambda handler beside the
@@ -552,6 +733,49 @@ func (r *report) lambda(p func(string, ...any)) {
 	}
 	if r.coldNote != "" {
 		p("\n%s\n", r.coldNote)
+	}
+	if len(r.cold) > 0 && r.cold[0].rieRuns > 0 {
+		p("\n### Through the Lambda runtime interface emulator\n\n")
+		p("The same binaries and event under the AWS Lambda runtime interface emulator (the program `sam local` runs, pinned in `tools/rie`), ")
+		p("%d fresh emulators each, alternating. *First response* runs from the invocation request to the emulator to its complete answer ", r.cold[0].rieRuns)
+		p("(the function's exec, its init, the event, its answer, and the emulator's own work, the same for both); ")
+		p("*Init Duration* is the emulator's `INIT REPORT`, from the function's exec to its first `/next`, as Lambda bills it. ")
+		p("Peak RSS is the function's `VmHWM` after its answer. Medians.\n\n")
+		p("| binary | first response | Init Duration | peak RSS |\n|---|---:|---:|---:|\n")
+		for _, c := range r.cold {
+			p("| %s | %s | %s | %s |\n", c.name, formatDur(c.rieResp), formatDur(c.rieInit), formatBytes(c.rieRSS))
+		}
+		if len(r.cold) == 2 {
+			a, b := r.cold[0], r.cold[1]
+			p("\nRatio, bootstrap to hello-world: **%.2f×** to the first response, **%.2f×** in Init Duration.\n",
+				float64(a.rieResp)/float64(b.rieResp), float64(a.rieInit)/float64(b.rieInit))
+		}
+		if r.bigRSS > 0 {
+			p("\nPeak RSS of the bootstrap for a 6 MiB direct body (the largest event Lambda delivers; %s, claim-checked to a loopback S3 stub): **%s**.\n",
+				r.bigStatus, formatBytes(r.bigRSS))
+		}
+	}
+	if r.rieNote != "" {
+		p("\n%s\n", r.rieNote)
+	}
+
+	p("\n## Cloud Function cold start\n\n")
+	if len(r.gcf) == 2 {
+		p("The Cloud Function built from `make gcf-source` the way the Go buildpack builds it (its generated main, vendored modules, `-trimpath`) ")
+		p("beside a hello-world functions-framework-go function built the same way; each started %d times, alternating, ", r.gcf[0].runs)
+		p("a fresh process with `PORT` on loopback. Time from just before the fork to the complete first 200 for a %d KiB signed webhook, ", coldEventBytes>>10)
+		p("sent as soon as the port accepts (Cloud Run holds the first request until then); the function publishes it to the ")
+		p("Pub/Sub emulator. Peak RSS is `VmHWM` after the answer. Medians.\n\n")
+		p("| function | start → first 200 | peak RSS | size %s |\n|---|---:|---:|---:|\n", runtime.GOARCH)
+		for _, g := range r.gcf {
+			p("| %s | %s | %s | %s |\n", g.name, formatDur(g.resp), formatBytes(g.rss), formatBytes(g.size))
+		}
+		p("\nRatio, function to hello-world: **%.2f×** to the first 200; binary size %.2f×.\n",
+			float64(r.gcf[0].resp)/float64(r.gcf[1].resp), float64(r.gcf[0].size)/float64(r.gcf[1].size))
+		p("\nLast answers: function `%s`; hello-world `%s`.\n", trim(r.gcf[0].answer), trim(r.gcf[1].answer))
+	}
+	if r.gcfNote != "" {
+		p("\n%s\n", r.gcfNote)
 	}
 
 	p("\n## Lambda invoke cost\n\n")

@@ -46,4 +46,7 @@ module "receiver" {
   bad_request_alarm_threshold = var.bad_request_alarm_threshold
   alarm_email                 = var.alarm_email
   force_destroy_buckets       = var.force_destroy_buckets
+
+  storage_first                  = var.storage_first
+  storage_first_source_allowlist = var.storage_first_source_allowlist
 }

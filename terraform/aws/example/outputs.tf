@@ -27,3 +27,13 @@ output "webhook_secret_arn" {
   description = "Secrets Manager secret to put the webhook secret in."
   value       = module.receiver.webhook_secret_arn
 }
+
+output "storage_first_webhook_url" {
+  description = "The storage-first endpoint, when enabled: the URL for ElevenLabs when post-call audio is on."
+  value       = module.receiver.storage_first_webhook_url
+}
+
+output "inbox_queue_url" {
+  description = "URL of the inbox notifications' queue, when storage_first is on."
+  value       = module.receiver.inbox_queue_url
+}

@@ -75,3 +75,15 @@ variable "bad_request_alarm_threshold" {
   type        = number
   default     = 5
 }
+
+variable "storage_first" {
+  description = "Also create the storage-first endpoint (storage_first_webhook_url), for post-call audio up to 10 MB."
+  type        = bool
+  default     = false
+}
+
+variable "storage_first_source_allowlist" {
+  description = "Callers the storage-first endpoint admits: CIDRs, addresses, elevenlabs or elevenlabs-<region>; empty for everyone."
+  type        = list(string)
+  default     = []
+}

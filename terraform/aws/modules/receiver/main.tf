@@ -3,12 +3,6 @@ locals {
   # Comfortably above publish_timeout (10 s by default): a timed-out queue
   # call still leaves time to spill the body to the bucket and answer.
   function_timeout = 20
-  # 1 MiB is the SQS maximum since 2025, but the AWS provider 5.x validates
-  # max_message_size up to 262144 (256 KiB) only. The function reads the
-  # queue's real MaximumMessageSize at start (GetQueueAttributes) and
-  # claim-checks any larger body into the bucket, so nothing is lost; raise it
-  # with `aws sqs set-queue-attributes` (or a 6.x provider) if you want 1 MiB.
-  max_message_size = 262144
   queue_suffix     = var.fifo_queue ? ".fifo" : ""
   alarms           = var.enable_alarms ? 1 : 0
   alarm_actions    = var.enable_alarms && var.alarm_email != "" ? [aws_sns_topic.alarms[0].arn] : []
@@ -35,7 +29,7 @@ resource "aws_secretsmanager_secret_version" "webhook" {
 resource "aws_sqs_queue" "dead_letter" {
   name             = "${var.name}-webhook-dlq${local.queue_suffix}"
   fifo_queue       = var.fifo_queue
-  max_message_size = local.max_message_size
+  max_message_size = var.max_message_size
   # The maximum, longer than the source queue's: in a standard queue a message
   # keeps its original enqueue time when it is moved here, so it can wait 14
   # days in all. A FIFO dead-letter queue restarts the message's age, so there
@@ -51,7 +45,7 @@ resource "aws_sqs_queue" "webhook" {
   fifo_queue = var.fifo_queue
   # The function sets MessageDeduplicationId to the body's SHA-256 itself.
   content_based_deduplication = false
-  max_message_size            = local.max_message_size
+  max_message_size            = var.max_message_size
   message_retention_seconds   = 345600
   visibility_timeout_seconds  = 300
   sqs_managed_sse_enabled     = true
@@ -126,6 +120,34 @@ resource "aws_s3_bucket_lifecycle_configuration" "claim_check" {
 
     expiration {
       days = max(var.spill_expiration_days, 1)
+    }
+  }
+
+  # inbox/ holds stored requests until the function has queued or rejected
+  # them; like the spill expiry, this one is only a backstop.
+  rule {
+    id     = "expire-inbox"
+    status = var.inbox_expiration_days > 0 ? "Enabled" : "Disabled"
+
+    filter {
+      prefix = "inbox/"
+    }
+
+    expiration {
+      days = max(var.inbox_expiration_days, 1)
+    }
+  }
+
+  rule {
+    id     = "expire-rejected"
+    status = "Enabled"
+
+    filter {
+      prefix = "rejected/"
+    }
+
+    expiration {
+      days = var.rejected_expiration_days
     }
   }
 

@@ -48,6 +48,41 @@ data "aws_iam_policy_document" "replay" {
     actions   = ["sqs:SendMessage", "sqs:GetQueueAttributes"]
     resources = [aws_sqs_queue.webhook.arn]
   }
+
+  # With storage_first the replay also processes stored requests that the
+  # function has not (inbox/), as the function would: queue or reject them.
+  dynamic "statement" {
+    for_each = var.storage_first ? [1] : []
+
+    content {
+      actions   = ["s3:ListBucket"]
+      resources = [aws_s3_bucket.claim_check.arn]
+
+      condition {
+        test     = "StringLike"
+        variable = "s3:prefix"
+        values   = ["inbox/*"]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.storage_first ? [1] : []
+
+    content {
+      actions   = ["s3:GetObject", "s3:DeleteObject"]
+      resources = ["${aws_s3_bucket.claim_check.arn}/inbox/*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.storage_first ? [1] : []
+
+    content {
+      actions   = ["s3:PutObject"]
+      resources = ["${aws_s3_bucket.claim_check.arn}/rejected/*"]
+    }
+  }
 }
 
 resource "aws_iam_policy" "replay" {

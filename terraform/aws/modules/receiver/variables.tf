@@ -154,6 +154,17 @@ variable "max_receive_count" {
   }
 }
 
+variable "max_message_size" {
+  description = "MaximumMessageSize of the queue and its dead-letter queue, in bytes. The function reads it at start and claim-checks larger bodies into the bucket. SQS allows 1048576 (1 MiB), but the AWS provider validates it only up to 262144 before 6.8: with provider >= 6.8 (widen the version range in versions.tf) set 1048576, so that fewer bodies need a claim check."
+  type        = number
+  default     = 262144
+
+  validation {
+    condition     = var.max_message_size >= 1024 && var.max_message_size <= 1048576 && floor(var.max_message_size) == var.max_message_size
+    error_message = "max_message_size must be a whole number of bytes from 1024 to 1048576."
+  }
+}
+
 variable "claim_check_expiration_days" {
   description = "Days claim-check objects (elevenlabs/) are kept. Keep it at least as long as a message can wait in the queue and then its dead-letter queue: 4 + 14 = 18 days, since a FIFO dead-letter queue restarts a message's age (a standard one keeps it, 14 days in all). The default leaves a margin."
   type        = number
