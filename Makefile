@@ -6,7 +6,7 @@ PORT      ?= 8080
 FUZZTIME  ?= 3s
 BENCHTIME ?= 1s
 # Packages with fuzz targets, as package:Target pairs.
-FUZZ_TARGETS ?= ./core:FuzzParseSignatureHeader ./core:FuzzVerify ./core:FuzzParseEvent
+FUZZ_TARGETS ?= ./core:FuzzParseSignatureHeader ./core:FuzzVerify ./core:FuzzParseEvent ./internal/jsonscan:FuzzClassifier
 
 .PHONY: all build test test-go fmt fmt-check vet staticcheck run send sign bench fuzz fuzz-brief clean help
 

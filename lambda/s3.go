@@ -116,11 +116,23 @@ func (f *S3Fetcher) Fetch(ctx context.Context, url string) ([]byte, error) {
 		return nil, fmt.Errorf("s3 GetObject %s: %w", url, err)
 	}
 	defer out.Body.Close()
-	b, err := io.ReadAll(out.Body)
+	b, err := readSized(out.Body, aws.ToInt64(out.ContentLength))
 	if err != nil {
 		return nil, fmt.Errorf("s3 GetObject %s: reading: %w", url, err)
 	}
 	return b, nil
+}
+
+// readSized reads r into a buffer of the size S3 announced, so that a
+// claim-checked body (tens of MiB) is held once rather than grown by
+// doubling, which would briefly hold it twice.
+func readSized(r io.Reader, size int64) ([]byte, error) {
+	if size <= 0 || size > 1<<30 {
+		return io.ReadAll(r)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
+	_, err := buf.ReadFrom(r)
+	return buf.Bytes(), err
 }
 
 // parseS3URL splits s3://bucket/key.
