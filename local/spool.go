@@ -103,8 +103,15 @@ func (s *Spool) Publish(ctx context.Context, m *core.Message) (string, error) {
 	s.syncMu.Lock()
 	if s.synced < mine {
 		s.mu.Lock()
-		upto := s.written
+		upto, broken := s.written, s.broken
 		s.mu.Unlock()
+		// An fsync that failed for a line written before ours may have
+		// dropped our pages too, and Linux reports that error only once:
+		// a second Sync would return nil for bytes that are not on disk.
+		if broken != nil {
+			s.syncMu.Unlock()
+			return "", broken
+		}
 		if err := f.Sync(); err != nil {
 			// After a failed fsync the kernel may have dropped the pages:
 			// nothing written since can be trusted, so stop accepting.
