@@ -85,8 +85,11 @@ func (r *Router) Handle(ctx context.Context, ev Event) error {
 
 // DispatchOnce is Dispatch for a message with an idempotency key (the
 // queued message's content_sha256 attribute): with r.Seen set, a key seen
-// before is skipped (duplicate true, nil error). A failed dispatch forgets
-// the key again, so that the redelivered message is handled.
+// before is skipped (duplicate true, nil error). A failed or panicking
+// dispatch forgets the key again, so that the redelivered message is
+// handled. A process killed mid-dispatch (a Lambda timeout) leaves the key
+// marked: give a persistent Seen a lease shorter than the queue's
+// visibility timeout or ack deadline (see Seen).
 func (r *Router) DispatchOnce(ctx context.Context, key string, body []byte) (duplicate bool, err error) {
 	if r.Seen == nil || key == "" {
 		return false, r.Dispatch(ctx, body)
@@ -98,6 +101,14 @@ func (r *Router) DispatchOnce(ctx context.Context, key string, body []byte) (dup
 	if seen {
 		return true, nil
 	}
+	// A handler that panics must not leave its key marked: the platform
+	// redelivers the message, and a persistent Seen would then drop it.
+	defer func() {
+		if p := recover(); p != nil {
+			_ = r.Seen.Forget(context.WithoutCancel(ctx), key)
+			panic(p)
+		}
+	}()
 	if err := r.Dispatch(ctx, body); err != nil {
 		if ferr := r.Seen.Forget(context.WithoutCancel(ctx), key); ferr != nil {
 			return false, errors.Join(err, ferr)

@@ -17,6 +17,14 @@ import (
 // Forget is DeleteItem / Delete. Give the records a TTL (DynamoDB's TTL
 // attribute, a Firestore TTL policy) a little longer than the queue keeps
 // a message.
+//
+// Router.DispatchOnce forgets the key when the handler fails or panics,
+// but a process killed mid-dispatch (a Lambda timeout, an OOM) cannot: its
+// key stays recorded and the redelivery would be skipped. Where that
+// matters, record the key first as "in progress" with an expiry shorter
+// than the queue's visibility timeout or ack deadline, treat an expired
+// in-progress record as unseen, and mark it done after a successful
+// handler.
 type Seen interface {
 	SeenBefore(ctx context.Context, key string) (bool, error)
 	// Forget removes key, after its message failed, so that the redelivery
