@@ -39,6 +39,7 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 		if ev, ok := decodeRecords(payload); ok {
 			return h.invokeRecords(ctx, ev)
 		}
+		return nil, errUnreadableRecords
 	}
 	req := &core.Request{}
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
@@ -62,6 +63,9 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 		// Records in an order or spacing the quick look missed.
 		if ev, ok := decodeRecords(payload); ok {
 			return h.invokeRecords(ctx, ev)
+		}
+		if hasRecordsKey(payload) {
+			return nil, errUnreadableRecords
 		}
 	}
 	if derr != nil {

@@ -63,6 +63,22 @@ func looksLikeRecords(payload []byte) bool {
 	return bytes.HasPrefix(bytes.TrimLeft(p[1:], " \t\r\n"), []byte(`"Records"`))
 }
 
+// errUnreadableRecords fails an invocation whose Records this function
+// does not understand (another event source, S3 through SNS, a field of an
+// unexpected type). An HTTP-shaped answer would pass for success: the SQS
+// event source mapping would delete the whole batch and S3 would not
+// retry, so the notifications would vanish without a dead letter.
+var errUnreadableRecords = errors.New("records event not understood (only S3 notifications, directly or through SQS): failing it so that the platform retries and dead-letters it")
+
+// hasRecordsKey reports whether payload is a JSON object with a top-level
+// Records member. It is only asked on the error path.
+func hasRecordsKey(payload []byte) bool {
+	var probe struct {
+		Records json.RawMessage `json:"Records"`
+	}
+	return json.Unmarshal(payload, &probe) == nil && probe.Records != nil
+}
+
 // decodeRecords reads an S3 or SQS event; ok is false for anything else.
 func decodeRecords(payload []byte) (recordsEvent, bool) {
 	var ev recordsEvent

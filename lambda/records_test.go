@@ -29,6 +29,12 @@ func TestInvokeRecordsWithoutInbox(t *testing.T) {
 			`{"batchItemFailures":[]}`, ""},
 		{"direct S3: inbox object, no bucket configured", `{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"inbox/r1"}}}]}`,
 			"", errNoInbox.Error()},
+		{"records from another source", `{"Records":[{"EventSource":"aws:sns","Sns":{"Message":"{}"}}]}`,
+			"", errUnreadableRecords.Error()},
+		{"records with a field of the wrong type", `{"Records":[{"eventSource":"aws:sqs","messageId":7}]}`,
+			"", errUnreadableRecords.Error()},
+		{"records not first, from another source", ` { "version": "0", "Records":[{"eventSource":"aws:sns"}]}`,
+			"", errUnreadableRecords.Error()},
 		{"direct S3, keys not first", ` { "other": 1, "Records":[{"eventSource":"aws:s3","eventName":"ObjectRemoved:Delete","s3":{"bucket":{"name":"b"},"object":{"key":"inbox/r1"}}}]}`,
 			`{"batchItemFailures":[]}`, ""},
 	}
