@@ -214,11 +214,7 @@ func (in *Inbox) process(ctx context.Context, bucket, key string, line *inboxLin
 // reason beside the metadata it came with.
 func (in *Inbox) reject(ctx context.Context, key, etag string, meta map[string]string, contentType *string, receivedAt time.Time, why error, line *inboxLine) error {
 	dst := RejectedPrefix + receivedAt.UTC().Format("2006/01/02/") + strings.TrimPrefix(key, InboxPrefix)
-	newMeta := make(map[string]string, len(meta)+1)
-	for k, v := range meta {
-		newMeta[k] = v
-	}
-	newMeta[metaRejection] = why.Error()
+	newMeta := rejectedMetadata(meta, why)
 	if err := in.copy(ctx, key, etag, dst, newMeta, contentType); err != nil {
 		return err
 	}
@@ -227,6 +223,34 @@ func (in *Inbox) reject(ctx context.Context, key, etag string, meta map[string]s
 	}
 	line.outcome, line.movedTo = outcomeRejected, dst
 	return nil
+}
+
+// maxUserMetadata is S3's limit on user-defined metadata: the bytes of
+// every x-amz-meta- name and value together.
+const maxUserMetadata = 2048
+
+// rejectedMetadata is the rejected copy's metadata: what the object came
+// with plus the reason. A signature header near the 2 KB limit fits the
+// stored object but not the copy with the reason added, and a copy S3
+// refuses would fail the record for ever; so when everything does not
+// fit, the copy keeps only the reason and the time of receipt and says
+// that the header was dropped.
+func rejectedMetadata(meta map[string]string, why error) map[string]string {
+	out := make(map[string]string, len(meta)+1)
+	size := 0
+	for k, v := range meta {
+		out[k] = v
+		size += len(k) + len(v)
+	}
+	out[metaRejection] = why.Error()
+	size += len(metaRejection) + len(out[metaRejection])
+	if size <= maxUserMetadata {
+		return out
+	}
+	return map[string]string{
+		metaReceivedAt: meta[metaReceivedAt],
+		metaRejection:  why.Error() + fmt.Sprintf(" (signature header of %d bytes not kept: over S3's metadata limit)", len(meta[metaSignature])),
+	}
 }
 
 // copy copies the inbox object at key, as long as it is still the version
