@@ -188,10 +188,20 @@ func (in *Inbox) process(ctx context.Context, bucket, key string, line *inboxLin
 	}
 	line.eventType = m.EventType
 
-	pctx, cancel := context.WithTimeout(ctx, in.timeout)
+	// PUBLISH_TIMEOUT bounds the queue call. A claim check also makes a
+	// server-side copy first, whose time grows with the object: it gets one
+	// more second per 8 MiB, so that a timeout lowered for the direct path
+	// cannot fail every large object on every retry. The invocation's own
+	// deadline (ctx) still bounds both.
+	budget := in.timeout
+	inline := keep != nil && !keep.over && int64(len(keep.b)) == n
+	if !inline {
+		budget += time.Duration(1+n/(8<<20)) * time.Second
+	}
+	pctx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
 	var id string
-	if keep != nil && !keep.over && int64(len(keep.b)) == n {
+	if inline {
 		m.Body = keep.b
 		id, err = in.queue.Publish(pctx, m)
 	} else {
